@@ -1,0 +1,45 @@
+/**
+ * The one typed configuration of the gateway. Built once at start from the environment and an
+ * optional YAML file (CONFIG_FILE); nothing else in the code reads process.env.
+ */
+export interface LimitsConfig {
+  /** Largest STOW request body accepted, in bytes (413 beyond). */
+  maxRequestBytes: number;
+  /** Largest single instance (multipart part) accepted, in bytes (that part fails, 0xA700). */
+  maxInstanceBytes: number;
+  /** Largest total of header values kept in memory for one instance (lying lengths defence). */
+  maxHeaderBytes: number;
+  /** Most parts in one STOW request (413 beyond). */
+  maxInstancesPerRequest: number;
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** Root of the embedded store and the staging area. */
+  dataDir: string;
+  redisUrl?: string;
+  configFile?: string;
+  /** Public base URL of the gateway (scheme://host[:port][/prefix]); derived from requests when unset. */
+  publicBaseUrl?: string;
+  /** Trust Forwarded / X-Forwarded-* headers (only behind a proxy you control). */
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  limits: LimitsConfig;
+  /** Binary values up to this size are inlined in metadata (InlineBinary), larger ones get a BulkDataURI. */
+  inlineBinaryThreshold: number;
+}
+
+export const DEFAULT_LIMITS: LimitsConfig = {
+  maxRequestBytes: 64 * 1024 ** 3,
+  maxInstanceBytes: 8 * 1024 ** 3,
+  maxHeaderBytes: 64 * 1024 ** 2,
+  maxInstancesPerRequest: 100_000,
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}

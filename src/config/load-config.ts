@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, DEFAULT_LIMITS, GatewayConfig } from './gateway-config';
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Reads the configuration: environment variables win over the YAML file, which wins over the
+ * defaults. Every problem is collected, so one failed start names every bad key at once.
+ */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const problems: string[] = [];
+  const file = env.CONFIG_FILE ? readYamlFile(env.CONFIG_FILE, problems) : {};
+  const pick = (envKey: string, fileKey: string): unknown => env[envKey] ?? file[fileKey];
+
+  const str = (envKey: string, fileKey: string, fallback?: string): string | undefined => {
+    const v = pick(envKey, fileKey);
+    if (v === undefined || v === '') return fallback;
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      problems.push(`${envKey} (${fileKey}): expected a string`);
+      return fallback;
+    }
+    return String(v);
+  };
+  const int = (envKey: string, fileKey: string, fallback: number, min: number, max: number): number => {
+    const v = pick(envKey, fileKey);
+    if (v === undefined || v === '') return fallback;
+    const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${envKey} (${fileKey}): "${String(v)}" is not an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (envKey: string, fileKey: string, fallback: boolean): boolean => {
+    const v = pick(envKey, fileKey);
+    if (v === undefined || v === '') return fallback;
+    if (typeof v === 'boolean') return v;
+    if (/^(true|1|yes)$/i.test(String(v))) return true;
+    if (/^(false|0|no)$/i.test(String(v))) return false;
+    problems.push(`${envKey} (${fileKey}): "${String(v)}" is not a boolean (true/false)`);
+    return fallback;
+  };
+
+  const host = str('HOST', 'host', '127.0.0.1')!;
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) problems.push(`HOST (host): "${host}" is not a host name or address`);
+  const port = int('PORT', 'port', 8080, 0, 65535);
+  const dataDir = resolve(str('DATA_DIR', 'dataDir', './data')!);
+
+  const redisUrl = str('REDIS_URL', 'redisUrl');
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    problems.push(`REDIS_URL (redisUrl): "${redisUrl}" is not a redis:// or rediss:// URL`);
+  }
+  const publicBaseUrl = str('PUBLIC_BASE_URL', 'publicBaseUrl');
+  if (publicBaseUrl && !isHttpUrl(publicBaseUrl)) {
+    problems.push(`PUBLIC_BASE_URL (publicBaseUrl): "${publicBaseUrl}" is not an http(s) URL`);
+  }
+  const logLevel = str('LOG_LEVEL', 'logLevel', 'info')!;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL (logLevel): "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const fileLimits = (isRecord(file.limits) ? file.limits : {}) as Record<string, unknown>;
+  const limit = (envKey: string, key: keyof typeof DEFAULT_LIMITS, min: number): number =>
+    intFrom(env[envKey] ?? fileLimits[key], envKey, `limits.${key}`, DEFAULT_LIMITS[key], min, problems);
+
+  const config: GatewayConfig = {
+    host,
+    port,
+    dataDir,
+    redisUrl,
+    configFile: env.CONFIG_FILE,
+    publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
+    trustProxy: bool('TRUST_PROXY', 'trustProxy', false),
+    logLevel: logLevel as GatewayConfig['logLevel'],
+    limits: {
+      maxRequestBytes: limit('MAX_REQUEST_BYTES', 'maxRequestBytes', 1024),
+      maxInstanceBytes: limit('MAX_INSTANCE_BYTES', 'maxInstanceBytes', 1024),
+      maxHeaderBytes: limit('MAX_HEADER_BYTES', 'maxHeaderBytes', 64 * 1024),
+      maxInstancesPerRequest: limit('MAX_INSTANCES_PER_REQUEST', 'maxInstancesPerRequest', 1),
+    },
+    inlineBinaryThreshold: int('INLINE_BINARY_THRESHOLD', 'inlineBinaryThreshold', 1024, 0, 1024 * 1024),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function intFrom(v: unknown, envKey: string, fileKey: string, fallback: number, min: number, problems: string[]): number {
+  if (v === undefined || v === '') return fallback;
+  const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    problems.push(`${envKey} (${fileKey}): "${String(v)}" is not an integer of at least ${min}`);
+    return fallback;
+  }
+  return n;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function readYamlFile(path: string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    problems.push(`CONFIG_FILE: cannot read "${path}": ${(e as Error).message}`);
+    return {};
+  }
+  try {
+    const doc = parseYaml(text) as unknown;
+    if (doc === null || doc === undefined) return {};
+    if (typeof doc !== 'object' || Array.isArray(doc)) {
+      problems.push(`CONFIG_FILE: "${path}" must hold a YAML mapping at the top`);
+      return {};
+    }
+    return doc as Record<string, unknown>;
+  } catch (e) {
+    problems.push(`CONFIG_FILE: "${path}" is not valid YAML: ${(e as Error).message}`);
+    return {};
+  }
+}

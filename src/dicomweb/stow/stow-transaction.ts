@@ -1,0 +1,127 @@
+/**
+ * One STOW-RS request: the body is read part by part; each part is received (staged, parsed,
+ * checked) and handed to the store, and gets its own outcome. A bad part never fails the others,
+ * and nothing is dropped silently: every part ends up stored or listed as failed.
+ */
+import { Logger } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { InstanceReceiver, ReceiveOptions } from '../../ingest/instance-receiver';
+import { InstanceRejected, RejectionReason } from '../../ingest/rejection';
+import { DicomStore, IncomingInstance } from '../../stores/dicom-store';
+import { InconsistentInstance, InstanceConflict, StorageFull } from '../../stores/store-errors';
+import { MultipartError, readMultipart } from '../multipart/multipart-reader';
+import { parseContentType } from '../multipart/content-type';
+import { ByteLimit } from './byte-limit';
+import { StowBody } from './stow-request';
+import { FailedPart, StowOutcome } from './stow-response';
+
+export interface StowLimits {
+  maxRequestBytes: number;
+  maxInstancesPerRequest: number;
+}
+
+export class StowTransaction {
+  private readonly logger = new Logger('STOW');
+
+  constructor(
+    private readonly store: DicomStore,
+    private readonly receiver: InstanceReceiver,
+    private readonly receive: ReceiveOptions,
+    private readonly limits: StowLimits,
+  ) {}
+
+  async run(source: Readable, body: StowBody): Promise<StowOutcome> {
+    const outcome: StowOutcome = { stored: [], failed: [], notes: [] };
+    const limited = new ByteLimit(this.limits.maxRequestBytes);
+    source.on('error', (e) => limited.destroy(e));
+    source.pipe(limited);
+    if (body.kind === 'single') {
+      try {
+        await this.storePart(limited, 1, outcome);
+      } catch (e) {
+        // The body stream itself failed (limit reached, client gone): not a fault of ours.
+        if (!limited.exceeded && !limited.errored) throw e;
+        outcome.framingError = `request body could not be read: ${(e as Error).message}`;
+      }
+      if (limited.exceeded) outcome.limitExceeded = `request body larger than ${this.limits.maxRequestBytes} bytes`;
+      return outcome;
+    }
+    let parts = 0;
+    try {
+      for await (const part of readMultipart(limited, body.boundary)) {
+        parts++;
+        if (parts > this.limits.maxInstancesPerRequest) {
+          outcome.limitExceeded = `more than ${this.limits.maxInstancesPerRequest} instances in one request`;
+          part.body.resume();
+          break;
+        }
+        const type = part.contentType ? parseContentType(part.contentType)?.mediaType : undefined;
+        if (part.contentType !== undefined && type !== 'application/dicom') {
+          part.body.resume();
+          outcome.failed.push({
+            part: parts,
+            reason: 'unsupported-media-type',
+            message: `part ${parts} has Content-Type ${part.contentType}; only application/dicom parts are stored`,
+          });
+          continue;
+        }
+        // A part without Content-Type takes the type of the multipart body: application/dicom.
+        await this.storePart(part.body, parts, outcome);
+      }
+    } catch (e) {
+      if (limited.exceeded) {
+        outcome.limitExceeded = `request body larger than ${this.limits.maxRequestBytes} bytes`;
+      } else if (e instanceof MultipartError) {
+        outcome.framingError = `multipart body broken after ${outcome.stored.length + outcome.failed.length} part(s): ${e.message}`;
+      } else {
+        throw e;
+      }
+    }
+    if (limited.exceeded) outcome.limitExceeded = `request body larger than ${this.limits.maxRequestBytes} bytes`;
+    if (parts === 0 && !outcome.framingError && !outcome.limitExceeded) {
+      outcome.framingError = 'the multipart body holds no part';
+    }
+    return outcome;
+  }
+
+  private async storePart(body: Readable, part: number, outcome: StowOutcome): Promise<void> {
+    let instance: IncomingInstance | undefined;
+    try {
+      instance = await this.receiver.receive(body, this.receive);
+      const id = instance.identity;
+      await this.store.store(instance);
+      if (instance.parsed.bareDataset) {
+        outcome.notes.push(`part ${part}: stored as sent, a data set without File Meta Information (PS3.10 7.1)`);
+      }
+      outcome.stored.push({
+        studyInstanceUid: id.studyInstanceUid,
+        seriesInstanceUid: id.seriesInstanceUid,
+        sopInstanceUid: id.sopInstanceUid,
+        sopClassUid: id.sopClassUid,
+      });
+    } catch (e) {
+      if (body.errored) throw e; // the request stream broke, not this instance: run() decides
+      const failed = this.toFailure(e, part, instance);
+      if (!failed) throw e;
+      outcome.failed.push(failed);
+    } finally {
+      if (instance) await this.receiver.discard(instance);
+    }
+  }
+
+  private toFailure(e: unknown, part: number, instance?: IncomingInstance): FailedPart | undefined {
+    const ids = instance
+      ? { sopClassUid: instance.identity.sopClassUid, sopInstanceUid: instance.identity.sopInstanceUid }
+      : {};
+    const failure = (reason: RejectionReason, message: string): FailedPart => ({ part, reason, message, ...ids });
+    if (e instanceof InstanceRejected) {
+      return { part, reason: e.reason, message: `part ${part}: ${e.message}`, sopClassUid: e.identity?.sopClassUid, sopInstanceUid: e.identity?.sopInstanceUid };
+    }
+    if (e instanceof MultipartError) return undefined; // the framing broke: handled by run()
+    if (e instanceof InstanceConflict) return failure('duplicate-conflict', `part ${part}: ${e.message}`);
+    if (e instanceof InconsistentInstance) return failure('inconsistent-with-archive', `part ${part}: ${e.message}`);
+    if (e instanceof StorageFull) return failure('out-of-resources', `part ${part}: ${e.message}`);
+    this.logger.error(`part ${part} could not be stored: ${(e as Error)?.stack ?? String(e)}`);
+    return failure('processing-failure', `part ${part}: internal error while storing`);
+  }
+}

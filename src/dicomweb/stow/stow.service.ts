@@ -1,0 +1,93 @@
+/**
+ * STOW-RS over HTTP: checks the request before reading its body, runs the transaction on the raw
+ * request stream, and answers per PS3.18 10.5.3.
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GATEWAY_CONFIG } from '../../config/config.module';
+import { GatewayConfig } from '../../config/gateway-config';
+import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
+import { isValidUid } from '../../dicom/uid';
+import { InstanceReceiver } from '../../ingest/instance-receiver';
+import { DEFAULT_STORE } from '../../stores/store-tokens';
+import { DicomStore } from '../../stores/dicom-store';
+import { BadRequest, PayloadTooLarge, warningHeader } from '../errors';
+import { publicServerRoot } from '../public-url';
+import { classifyStowBody, stowResponseType } from './stow-request';
+import { stowResponseBody, stowStatus } from './stow-response';
+import { StowTransaction } from './stow-transaction';
+
+const MAX_WARNING_HEADERS = 20;
+
+@Injectable()
+export class StowService {
+  private readonly logger = new Logger('STOW');
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+    private readonly receiver: InstanceReceiver,
+  ) {}
+
+  async handle(request: FastifyRequest, reply: FastifyReply, targetStudyUid?: string): Promise<void> {
+    let body;
+    let responseType;
+    try {
+      if (targetStudyUid !== undefined && !isValidUid(targetStudyUid)) {
+        throw new BadRequest(`"${targetStudyUid.slice(0, 80)}" is not a valid Study Instance UID`);
+      }
+      responseType = stowResponseType(request.headers.accept);
+      body = classifyStowBody(request.headers['content-type']);
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.config.limits.maxRequestBytes) {
+        throw new PayloadTooLarge(
+          `request body of ${declared} bytes is larger than the limit of ${this.config.limits.maxRequestBytes}`,
+        );
+      }
+    } catch (e) {
+      // Refused before reading: do not make the client send (or us read) the whole body.
+      reply.header('connection', 'close');
+      throw e;
+    }
+
+    const transaction = new StowTransaction(
+      this.store,
+      this.receiver,
+      {
+        maxInstanceBytes: this.config.limits.maxInstanceBytes,
+        maxHeaderBytes: this.config.limits.maxHeaderBytes,
+        inlineBinaryThreshold: this.config.inlineBinaryThreshold,
+        expectedStudyUid: targetStudyUid,
+      },
+      this.config.limits,
+    );
+    const outcome = await transaction.run(request.raw, body);
+    const status = stowStatus(outcome);
+    const base = `${publicServerRoot(request, this.config)}/dicomweb`;
+    const responseBody = stowResponseBody(
+      outcome,
+      {
+        study: (study) => `${base}/studies/${study}`,
+        instance: (i) => `${base}/studies/${i.studyInstanceUid}/series/${i.seriesInstanceUid}/instances/${i.sopInstanceUid}`,
+      },
+      targetStudyUid,
+    );
+    const warnings = [
+      ...(outcome.limitExceeded ? [outcome.limitExceeded] : []),
+      ...(outcome.framingError ? [outcome.framingError] : []),
+      ...outcome.failed.map((f) => f.message),
+      ...outcome.notes,
+    ];
+    this.logger.log(
+      `stored ${outcome.stored.length}, failed ${outcome.failed.length}` +
+        (outcome.framingError ? `, framing: ${outcome.framingError}` : '') +
+        (outcome.limitExceeded ? `, limit: ${outcome.limitExceeded}` : '') +
+        ` -> ${status}`,
+    );
+    if (outcome.limitExceeded || outcome.framingError) reply.header('connection', 'close');
+    if (warnings.length > 0) {
+      reply.header('warning', warnings.slice(0, MAX_WARNING_HEADERS).map(warningHeader));
+    }
+    reply.status(status).header('content-type', responseType).send(Buffer.from(stringifyDicomJson(responseBody)));
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Receives one instance from a byte stream: every chunk goes to a staging file and through the
+ * Part-10 parser at the same pace (backpressure is kept), and is hashed on the way. The header is
+ * parsed once here and handed on; no store parses again.
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { InvalidDicom } from '../dicom/errors';
+import { Part10Parser } from '../dicom/part10-parser';
+import { toDicomJson } from '../dicom/dicom-json';
+import { IncomingInstance } from '../stores/dicom-store';
+import { InstanceRejected } from './rejection';
+import { StagingArea } from './staging-area';
+import { checkInstance } from './instance-checks';
+import { removeQuietly } from '../stores/local/durable-files';
+
+export interface ReceiveOptions {
+  maxInstanceBytes: number;
+  maxHeaderBytes: number;
+  inlineBinaryThreshold: number;
+  /** When set (STOW to /studies/{uid}), an instance of another study is refused. */
+  expectedStudyUid?: string;
+}
+
+export class InstanceReceiver {
+  constructor(private readonly staging: StagingArea) {}
+
+  /**
+   * Consumes `body` completely (even when the instance is refused early, so the next multipart
+   * part can be read) and returns the staged, parsed instance, or throws InstanceRejected.
+   * The caller owns the staged file afterwards and must call `discard` when done with it.
+   */
+  async receive(body: Readable, options: ReceiveOptions): Promise<IncomingInstance> {
+    const path = this.staging.newFilePath();
+    const file = await open(path, 'wx');
+    const hash = createHash('sha256');
+    const parser = new Part10Parser({
+      bulkThreshold: options.inlineBinaryThreshold,
+      maxInMemoryBytes: options.maxHeaderBytes,
+      // Legacy writers send bare data sets; they are stored as sent (see README, STOW-RS).
+      acceptBareDataset: true,
+    });
+    let size = 0;
+    let rejection: InstanceRejected | undefined;
+    let fileOpen = true;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (rejection) continue; // drain the rest of the part, keep nothing
+        size += chunk.length;
+        if (size > options.maxInstanceBytes) {
+          rejection = new InstanceRejected(
+            'out-of-resources',
+            `instance larger than the limit of ${options.maxInstanceBytes} bytes`,
+          );
+          continue;
+        }
+        hash.update(chunk);
+        try {
+          await Promise.all([parser.write(chunk), writeAll(file, chunk)]);
+        } catch (e) {
+          rejection = toRejection(e);
+        }
+      }
+      if (rejection) throw rejection;
+      let parsed;
+      try {
+        parsed = await parser.end();
+      } catch (e) {
+        throw toRejection(e);
+      }
+      await file.sync();
+      await file.close();
+      fileOpen = false;
+      const identity = checkInstance(parsed, options.expectedStudyUid);
+      const metadata = toDicomJson(parsed.dataset, {
+        littleEndian: parsed.littleEndian,
+        inlineBinaryThreshold: options.inlineBinaryThreshold,
+        bulkDataUri: (tagPath) => `bulkdata/${tagPath}`,
+      });
+      return {
+        identity,
+        parsed,
+        metadata,
+        staged: { path, size, sha256: hash.digest('hex') },
+        open: () => createReadStream(path),
+      };
+    } catch (e) {
+      if (fileOpen) await file.close().catch(() => undefined);
+      await removeQuietly(path);
+      throw e;
+    }
+  }
+
+  async discard(instance: IncomingInstance): Promise<void> {
+    await removeQuietly(instance.staged.path);
+  }
+}
+
+async function writeAll(file: import('node:fs/promises').FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+function toRejection(e: unknown): InstanceRejected {
+  if (e instanceof InstanceRejected) return e;
+  if (e instanceof InvalidDicom) {
+    if (e.kind === 'unsupported-transfer-syntax') return new InstanceRejected('unsupported-transfer-syntax', e.message);
+    if (e.kind === 'too-large') return new InstanceRejected('out-of-resources', e.message);
+    return new InstanceRejected('cannot-understand', `${describeKind(e.kind)}: ${e.message}`);
+  }
+  if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return new InstanceRejected('out-of-resources', 'no disk space left for staging');
+  }
+  throw e;
+}
+
+function describeKind(kind: InvalidDicom['kind']): string {
+  switch (kind) {
+    case 'not-part10':
+      return 'not a DICOM Part-10 file';
+    case 'bad-meta':
+      return 'invalid File Meta Information';
+    case 'truncated':
+      return 'incomplete instance';
+    default:
+      return 'malformed DICOM';
+  }
+}
