@@ -1,0 +1,43 @@
+/**
+ * `npm run bench [-- --quick] [-- --only stow,qido,...]`: a fresh gateway and a fresh Orthanc,
+ * the same data into both, every figure measured on both with repeats interleaved; a table on
+ * stdout and the same rows as JSON lines in .bench/results.jsonl. Not a test: it never fails on a
+ * slow machine.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Report } from './lib/report';
+import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
+import { stowFigures } from './figures/stow';
+
+const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: { repeats: number; quick: boolean }) => Promise<void>> = {
+  stow: stowFigures,
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice(7) ?? args[args.indexOf('--only') + 1];
+  const only = args.includes('--only') || args.some((a) => a.startsWith('--only=')) ? new Set(onlyArg.split(',')) : undefined;
+  const repeats = quick ? 3 : 5;
+  const outDir = join(process.cwd(), '.bench');
+  mkdirSync(outDir, { recursive: true });
+  const report = new Report(join(outDir, 'results.jsonl'));
+  const started = Date.now();
+  console.log(`bench ${quick ? '(quick) ' : ''}${new Date().toISOString()}, ${repeats} interleaved repeats`);
+  const servers = [await startGatewayServer(), await startOrthancServer()];
+  try {
+    for (const [name, run] of Object.entries(FIGURES)) {
+      if (only && !only.has(name)) continue;
+      await run(servers, report, { repeats, quick });
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+  console.log(`\n${report.table()}\n\n${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
