@@ -4,7 +4,7 @@
  * parsed once here and handed on; no store parses again.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { InvalidDicom } from '../dicom/errors';
@@ -45,6 +45,17 @@ export class InstanceReceiver {
     let size = 0;
     let rejection: InstanceRejected | undefined;
     let fileOpen = true;
+    // Chunks are gathered and written with one writev per WRITE_BATCH_BYTES: each file write is a
+    // round trip to the thread pool, and a socket delivers 64 KiB (or smaller multipart slices).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingBytes = 0;
+      await writeAll(file, batch);
+    };
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         if (rejection) continue; // drain the rest of the part, keep nothing
@@ -54,11 +65,25 @@ export class InstanceReceiver {
             'out-of-resources',
             `instance larger than the limit of ${options.maxInstanceBytes} bytes`,
           );
+          pending = [];
+          pendingBytes = 0;
           continue;
         }
         hash.update(chunk);
         try {
-          await Promise.all([parser.write(chunk), writeAll(file, chunk)]);
+          await parser.write(chunk);
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+        } catch (e) {
+          rejection = toRejection(e);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      if (!rejection) {
+        try {
+          await flush();
         } catch (e) {
           rejection = toRejection(e);
         }
@@ -94,15 +119,26 @@ export class InstanceReceiver {
   }
 
   async discard(instance: IncomingInstance): Promise<void> {
-    await removeQuietly(instance.staged.path);
+    if (!instance.staged.moved) await removeQuietly(instance.staged.path);
   }
 }
 
-async function writeAll(file: import('node:fs/promises').FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await file.writev(rest);
+    // A short write (rare on regular files) leaves the tail of one buffer and those after it.
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        next.push(bytesWritten > 0 ? b.subarray(bytesWritten) : b);
+        bytesWritten = 0;
+      }
+    }
+    rest = next;
   }
 }
 

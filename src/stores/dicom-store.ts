@@ -27,8 +27,8 @@ export interface IncomingInstance {
   parsed: ParsedPart10;
   /** DICOM JSON of the whole instance; BulkDataURIs are relative ("bulkdata/<tag path>"). */
   metadata: DicomJsonObject;
-  /** The staged Part-10 file. */
-  staged: { path: string; size: number; sha256: string };
+  /** The staged Part-10 file. A store that moves it away (instead of copying) sets `moved`. */
+  staged: { path: string; size: number; sha256: string; moved?: boolean };
   open(): Readable;
 }
 

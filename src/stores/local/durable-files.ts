@@ -19,11 +19,19 @@ export async function fsyncDirectory(dir: string): Promise<void> {
  * Moves a fully written, fsynced file to its final place atomically. Across filesystems (a store
  * root on another disk) it copies to a temporary name beside the target, fsyncs, then renames.
  */
-export async function moveIntoPlace(from: string, to: string): Promise<void> {
+export async function moveIntoPlace(from: string, to: string, knownDirectories?: Set<string>): Promise<void> {
   const dir = dirname(to);
-  await mkdir(dir, { recursive: true });
+  if (!knownDirectories?.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    knownDirectories?.add(dir);
+  }
   try {
-    await rename(from, to);
+    await rename(from, to).catch(async (e: NodeJS.ErrnoException) => {
+      // The folder was known but has since been removed (e.g. a study deleted): make it again.
+      if (e.code !== 'ENOENT' || !knownDirectories?.has(dir)) throw e;
+      await mkdir(dir, { recursive: true });
+      await rename(from, to);
+    });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     const tmp = `${to}.tmp-${process.pid}-${Date.now()}`;

@@ -17,6 +17,8 @@ export class LocalStore implements DicomStore {
   readonly capabilities: StoreCapabilities = { stow: true, qido: false, wado: false };
   readonly index: SqliteIndex;
   private readonly locks = new KeyedLock();
+  /** Series folders already created: saves a mkdir round trip per instance. */
+  private readonly knownDirectories = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -40,7 +42,8 @@ export class LocalStore implements DicomStore {
       const relative = instanceRelativePath(identity);
       const absolute = join(this.root, relative);
       try {
-        await moveIntoPlace(instance.staged.path, absolute);
+        await moveIntoPlace(instance.staged.path, absolute, this.knownDirectories);
+        instance.staged.moved = true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new StorageFull('The store has no disk space left');
         throw e;
