@@ -8,10 +8,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Report } from './lib/report';
 import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
+import { memoryFigures } from './figures/memory';
+import { qidoFigures } from './figures/qido';
 import { stowFigures } from './figures/stow';
+import { wadoFigures } from './figures/wado';
 
 const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: { repeats: number; quick: boolean }) => Promise<void>> = {
   stow: stowFigures,
+  qido: qidoFigures,
+  wado: wadoFigures,
+  memory: memoryFigures,
 };
 
 async function main(): Promise<void> {
