@@ -10,6 +10,7 @@ import { Report } from './lib/report';
 import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
 import { memoryFigures } from './figures/memory';
 import { qidoFigures } from './figures/qido';
+import { scaleFigures } from './figures/scale';
 import { stowFigures } from './figures/stow';
 import { wadoFigures } from './figures/wado';
 
@@ -18,6 +19,7 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   qido: qidoFigures,
   wado: wadoFigures,
   memory: memoryFigures,
+  scale: scaleFigures,
 };
 
 async function main(): Promise<void> {

@@ -23,9 +23,10 @@ function agent(): Agent {
   return new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000, bodyTimeout: 300_000, headersTimeout: 300_000 });
 }
 
-export async function startGatewayServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const dir = makeTempDir('bench-gw');
-  const gw = await startGatewayProcess(dir.path, { LOG_LEVEL: 'error', ...env });
+/** A gateway process on a fresh temp folder, or on `dataDir` when given (left in place). */
+export async function startGatewayServer(env: Record<string, string> = {}, dataDir?: string): Promise<BenchServer> {
+  const dir = dataDir ? undefined : makeTempDir('bench-gw');
+  const gw = await startGatewayProcess(dataDir ?? dir!.path, { LOG_LEVEL: 'error', ...env });
   const pid = gw.child.pid!;
   const dispatcher = agent();
   return {
@@ -38,7 +39,7 @@ export async function startGatewayServer(env: Record<string, string> = {}): Prom
     stop: async () => {
       await dispatcher.close();
       await gw.kill('SIGTERM');
-      dir.remove();
+      dir?.remove();
     },
   };
 }
