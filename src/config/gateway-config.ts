@@ -28,6 +28,10 @@ export interface GatewayConfig {
   limits: LimitsConfig;
   /** Binary values up to this size are inlined in metadata (InlineBinary), larger ones get a BulkDataURI. */
   inlineBinaryThreshold: number;
+  /** QIDO-RS results in one answer when the request has no limit (PS3.18 8.3.4.4). */
+  qidoDefaultLimit: number;
+  /** The most QIDO-RS results one answer holds, whatever limit the request asks for. */
+  qidoMaxLimit: number;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {

@@ -66,6 +66,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const limit = (envKey: string, key: keyof typeof DEFAULT_LIMITS, min: number): number =>
     intFrom(env[envKey] ?? fileLimits[key], envKey, `limits.${key}`, DEFAULT_LIMITS[key], min, problems);
 
+  const qidoMaxLimit = int('QIDO_MAX_LIMIT', 'qidoMaxLimit', 1000, 1, 1_000_000);
+
   const config: GatewayConfig = {
     host,
     port,
@@ -82,7 +84,15 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxInstancesPerRequest: limit('MAX_INSTANCES_PER_REQUEST', 'maxInstancesPerRequest', 1),
     },
     inlineBinaryThreshold: int('INLINE_BINARY_THRESHOLD', 'inlineBinaryThreshold', 1024, 0, 1024 * 1024),
+    qidoMaxLimit,
+    // Unset, it follows a lower maximum down.
+    qidoDefaultLimit: int('QIDO_DEFAULT_LIMIT', 'qidoDefaultLimit', Math.min(100, qidoMaxLimit), 1, 1_000_000),
   };
+  if (config.qidoDefaultLimit > config.qidoMaxLimit) {
+    problems.push(
+      `QIDO_DEFAULT_LIMIT (qidoDefaultLimit): ${config.qidoDefaultLimit} is larger than QIDO_MAX_LIMIT (qidoMaxLimit) ${config.qidoMaxLimit}`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -5,11 +5,15 @@ import { StoresModule } from '../stores/stores.module';
 import { DicomwebExceptionFilter } from './errors';
 import { StowController } from './stow/stow.controller';
 import { StowService } from './stow/stow.service';
+import { QidoController } from './qido/qido.controller';
+import { QidoService } from './qido/qido.service';
+import { WadoController } from './wado/wado.controller';
+import { WadoService } from './wado/wado.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
   imports: [StoresModule, IngestModule],
-  controllers: [StowController],
-  providers: [StowService, { provide: APP_FILTER, useClass: DicomwebExceptionFilter }],
+  controllers: [StowController, QidoController, WadoController],
+  providers: [StowService, QidoService, WadoService, { provide: APP_FILTER, useClass: DicomwebExceptionFilter }],
 })
 export class DicomwebModule {}

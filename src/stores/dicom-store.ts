@@ -7,6 +7,16 @@
 import { Readable } from 'node:stream';
 import { ParsedPart10 } from '../dicom/dataset';
 import { DicomJsonObject } from '../dicom/dicom-json';
+import { QidoQuery, QidoResult } from './qido-query';
+import {
+  InstanceRef,
+  MetadataEntry,
+  RetrieveScope,
+  StoredBulkData,
+  StoredFrames,
+  StoredInstance,
+  TransferSyntaxChoice,
+} from './wado-types';
 
 /** The UIDs that identify an instance, validated (PS3.5 9.1) before any store sees them. */
 export interface InstanceIdentity {
@@ -53,5 +63,24 @@ export interface DicomStore {
    * (InstanceConflict, StorageFull, ...) when this one instance cannot be stored.
    */
   store(instance: IncomingInstance): Promise<StoreOutcome>;
+  /**
+   * QIDO-RS search (PS3.18 10.6): matches in a stable order, already paged. A promise of a page
+   * rather than a stream: a page is bounded by the server's maximum limit, and whether more
+   * matches exist (a Warning header) must be known before the answer starts.
+   */
+  search(query: QidoQuery): Promise<QidoResult>;
+  /**
+   * WADO-RS (PS3.18 10.4), see wado-types.ts. Each resolves only once the addressed resource is
+   * known to exist (NotFound otherwise), so an answer can still fail cleanly before it starts;
+   * what they resolve to is read lazily and as stored, and converted above the stores.
+   */
+  /** The stored DICOM JSON of every instance in scope (BulkDataURIs relative). */
+  metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>>;
+  /** Every instance in scope, in series and instance number order, ready to be opened. */
+  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[]>;
+  /** The frames of one instance. */
+  frames(ref: InstanceRef, want: TransferSyntaxChoice): Promise<StoredFrames>;
+  /** One bulk data value, by the tag path of its BulkDataURI ("7FE00010", "00540016/0/00181074"). */
+  bulkdata(ref: InstanceRef, tagPath: string): Promise<StoredBulkData>;
   close(): Promise<void>;
 }

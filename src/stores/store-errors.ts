@@ -27,3 +27,7 @@ export class UpstreamUnavailable extends StoreError {
 
 /** The instance contradicts what the store holds (e.g. its series belongs to another study). */
 export class InconsistentInstance extends StoreError {}
+
+/** Bytes the index says are stored cannot be read (file missing or shorter than indexed): a
+ *  fault of the store, never of the request. */
+export class StoredDataUnavailable extends StoreError {}

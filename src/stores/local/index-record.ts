@@ -1,11 +1,13 @@
 /**
  * Turns an instance's DICOM JSON into the values of its index rows: the matching keys QIDO needs
- * as columns, and the study- and series-level attribute subsets as JSON.
+ * as columns and as match_keys rows, and the study- and series-level attribute subsets as JSON.
  */
 import { DicomJsonAttribute, DicomJsonObject } from '../../dicom/dicom-json';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
 import { levelOfTag } from '../../dicom/query-levels';
+import { INSTANCE_SUMMARY_TAGS } from '../../dicom/qido-attributes';
 import { foldText } from '../../dicom/text-fold';
+import { INSTANCE_INDEXED_VRS, MatchKeyRow, matchKeyRows } from './match-key-records';
 
 export interface StudyRecord {
   patient_id: string | null;
@@ -40,7 +42,22 @@ export interface InstanceRecord {
   rows: number | null;
   columns: number | null;
   number_of_frames: number | null;
+  /** The instance's own attributes of a QIDO instance result (PS3.18 Table 10.6.3-5). */
+  instance_json: string;
 }
+
+/** match_keys rows per level; the UIDs and counts that have columns of their own are left out. */
+export interface MatchKeyRecords {
+  study: MatchKeyRow[];
+  series: MatchKeyRow[];
+  instance: MatchKeyRow[];
+}
+
+const STUDY_KEY_OPTIONS = { skip: new Set(['0020000D']), sequences: true };
+const SERIES_KEY_OPTIONS = { skip: new Set(['0020000E']), sequences: true };
+// Instance-level sequences (an SR's content tree, per-frame functional groups) can be huge and are
+// not indexed; Specific Character Set is never matched (PS3.4 C.2.2.2).
+const INSTANCE_KEY_OPTIONS = { skip: new Set(['00080016', '00080018', '00080005']), sequences: false, vrs: INSTANCE_INDEXED_VRS };
 
 function first(obj: DicomJsonObject, tag: string): unknown {
   const v = obj[tag]?.Value;
@@ -75,22 +92,33 @@ function foldName(pn: PersonName | null): string | null {
   return groups.length > 0 ? foldText(groups.join('=')) : null;
 }
 
-/** Splits the top-level attributes of an instance into its study- and series-level subsets. */
-function splitLevels(metadata: DicomJsonObject): { study: DicomJsonObject; series: DicomJsonObject } {
+/** Splits the top-level attributes of an instance into its study-, series- and instance-level subsets. */
+function splitLevels(metadata: DicomJsonObject): { study: DicomJsonObject; series: DicomJsonObject; instance: DicomJsonObject } {
   const study: Record<string, DicomJsonAttribute> = {};
   const series: Record<string, DicomJsonAttribute> = {};
+  const instance: Record<string, DicomJsonAttribute> = {};
   for (const [tag, attr] of Object.entries(metadata)) {
     const level = levelOfTag(parseInt(tag, 16) >>> 0);
     if (level === 'study') study[tag] = attr;
     else if (level === 'series') series[tag] = attr;
+    else instance[tag] = attr;
   }
-  return { study, series };
+  return { study, series, instance };
+}
+
+function summaryOf(instance: DicomJsonObject): DicomJsonObject {
+  const out: Record<string, DicomJsonAttribute> = {};
+  for (const [tag, attr] of Object.entries(instance)) {
+    if (INSTANCE_SUMMARY_TAGS.has(parseInt(tag, 16) >>> 0)) out[tag] = attr;
+  }
+  return out;
 }
 
 export function buildIndexRecords(metadata: DicomJsonObject): {
   study: StudyRecord;
   series: SeriesRecord;
   instance: InstanceRecord;
+  matchKeys: MatchKeyRecords;
 } {
   const levels = splitLevels(metadata);
   const pn = personName(metadata, '00100010');
@@ -127,6 +155,12 @@ export function buildIndexRecords(metadata: DicomJsonObject): {
       rows: int(metadata, '00280010'),
       columns: int(metadata, '00280011'),
       number_of_frames: int(metadata, '00280008'),
+      instance_json: stringifyDicomJson(summaryOf(levels.instance)),
+    },
+    matchKeys: {
+      study: matchKeyRows(levels.study, STUDY_KEY_OPTIONS),
+      series: matchKeyRows(levels.series, SERIES_KEY_OPTIONS),
+      instance: matchKeyRows(levels.instance, INSTANCE_KEY_OPTIONS),
     },
   };
 }

@@ -11,14 +11,20 @@ import { moveIntoPlace, removeQuietly } from './durable-files';
 import { KeyedLock } from './keyed-lock';
 import { locatePixelData } from './pixel-data-location';
 import { SeriesInOtherStudy, SqliteIndex } from './sqlite-index';
+import { QidoQuery, QidoResult } from '../qido-query';
+import { LocalSearch } from './local-search';
+import { InstanceRef, MetadataEntry, RetrieveScope, StoredBulkData, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../wado-types';
+import { LocalRetrieve } from './local-retrieve';
 
 export class LocalStore implements DicomStore {
   readonly kind = 'local';
-  readonly capabilities: StoreCapabilities = { stow: true, qido: false, wado: false };
+  readonly capabilities: StoreCapabilities = { stow: true, qido: true, wado: true };
   readonly index: SqliteIndex;
   private readonly locks = new KeyedLock();
   /** Series folders already created: saves a mkdir round trip per instance. */
   private readonly knownDirectories = new Set<string>();
+  private searcher?: LocalSearch;
+  private retriever?: LocalRetrieve;
 
   constructor(
     readonly name: string,
@@ -48,16 +54,21 @@ export class LocalStore implements DicomStore {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new StorageFull('The store has no disk space left');
         throw e;
       }
+      // Where frames and bulk data are (WADO-RS), indexed in the same transaction as the instance.
+      const layout = await this.retrieval().layoutForIngest(instance.parsed, absolute);
       try {
-        this.index.insertInstance({
-          identity,
-          metadata: instance.metadata,
-          filePath: relative,
-          fileSize: instance.staged.size,
-          sha256: instance.staged.sha256,
-          datasetOffset: instance.parsed.datasetOffset,
-          pixelData: locatePixelData(instance.parsed),
-        });
+        this.index.db.transaction(() => {
+          this.index.insertInstance({
+            identity,
+            metadata: instance.metadata,
+            filePath: relative,
+            fileSize: instance.staged.size,
+            sha256: instance.staged.sha256,
+            datasetOffset: instance.parsed.datasetOffset,
+            pixelData: locatePixelData(instance.parsed),
+          });
+          if (layout) this.retrieval().layouts.saveForSop(identity.sopInstanceUid, layout);
+        })();
       } catch (e) {
         // Not indexed means not stored: take the file back out so nothing unindexed lingers.
         await removeQuietly(absolute);
@@ -67,6 +78,30 @@ export class LocalStore implements DicomStore {
       }
       return { kind: 'stored' };
     });
+  }
+
+  search(query: QidoQuery): Promise<QidoResult> {
+    return (this.searcher ??= new LocalSearch(this.index.db)).search(query);
+  }
+
+  metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>> {
+    return this.retrieval().metadata(scope);
+  }
+
+  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[]> {
+    return this.retrieval().retrieve(scope, want);
+  }
+
+  frames(ref: InstanceRef, want: TransferSyntaxChoice): Promise<StoredFrames> {
+    return this.retrieval().frames(ref, want);
+  }
+
+  bulkdata(ref: InstanceRef, tagPath: string): Promise<StoredBulkData> {
+    return this.retrieval().bulkdata(ref, tagPath);
+  }
+
+  private retrieval(): LocalRetrieve {
+    return (this.retriever ??= new LocalRetrieve(this.root, this.index.db));
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,10 @@
  * migration that has shipped: add the next one.
  */
 import type { Database } from 'better-sqlite3';
+import { backfillSearchKeys } from './search-keys-backfill';
 
-const MIGRATIONS: { version: number; description: string; sql: string }[] = [
+/** `backfill` runs after `sql`, in the same transaction, for what SQL alone cannot compute. */
+const MIGRATIONS: { version: number; description: string; sql: string; backfill?: (db: Database) => void }[] = [
   {
     version: 1,
     description: 'studies, series, instances and modalities in study',
@@ -87,6 +89,45 @@ const MIGRATIONS: { version: number; description: string; sql: string }[] = [
       CREATE INDEX instances_sop_class ON instances(sop_class_uid);
     `,
   },
+  {
+    version: 2,
+    description: 'QIDO-RS: match keys of every level, instance result attributes, modalities by study',
+    sql: `
+      -- Every value of every attribute at every level, in canonical form (match-key-records.ts):
+      -- each QIDO condition is one range of this primary key. owner_pk is a study_pk (level 0),
+      -- series_pk (1) or instance_pk (2).
+      CREATE TABLE match_keys (
+        level     INTEGER NOT NULL,
+        attribute TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        owner_pk  INTEGER NOT NULL,
+        PRIMARY KEY (level, attribute, key, owner_pk)
+      ) WITHOUT ROWID;
+      -- The instance's attributes of a QIDO instance result (PS3.18 Table 10.6.3-5), so instance
+      -- searches do not parse metadata_json.
+      ALTER TABLE instances ADD COLUMN instance_json TEXT;
+      -- Modalities in Study (0008,0061) of a study result, '\\'-separated in order: kept with the
+      -- study so a result row needs no subquery; rewritten when a study gains a modality.
+      CREATE INDEX study_modalities_by_study ON study_modalities(study_pk, modality);
+      ALTER TABLE studies ADD COLUMN modalities TEXT;
+      UPDATE studies SET modalities =
+        (SELECT group_concat(modality, '\\') FROM (SELECT modality FROM study_modalities m
+          WHERE m.study_pk = studies.study_pk ORDER BY modality));
+    `,
+    backfill: backfillSearchKeys,
+  },
+  {
+    version: 3,
+    description: 'WADO-RS: positions of frames and bulk data values per instance',
+    sql: `
+      -- instance-layout.ts, as JSON: where each frame and each bulk data value of the instance is
+      -- in its file. Written at ingest; for instances stored before, computed on first retrieve.
+      CREATE TABLE instance_layouts (
+        instance_pk INTEGER PRIMARY KEY REFERENCES instances(instance_pk) ON DELETE CASCADE,
+        layout      TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -107,6 +148,7 @@ export function migrate(db: Database): void {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.backfill?.(db);
       db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.description,

@@ -5,6 +5,7 @@
 import Database, { Database as Db, Statement } from 'better-sqlite3';
 import { InstanceIdentity } from '../dicom-store';
 import { buildIndexRecords } from './index-record';
+import { MatchKeyLevel, MatchKeyRow } from './match-key-records';
 import { migrate } from './schema';
 import { DicomJsonObject } from '../../dicom/dicom-json';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
@@ -68,13 +69,18 @@ export class SqliteIndex {
         VALUES (@series_uid, @study_pk, @modality, @series_number, @series_description, @body_part_examined,
           @pps_start_date, @pps_start_time, @series_json, @now, @now)`),
       insertModality: this.db.prepare('INSERT OR IGNORE INTO study_modalities (study_pk, modality) VALUES (?, ?)'),
+      updateModalities: this.db.prepare(`
+        UPDATE studies SET modalities = (SELECT group_concat(modality, '\\') FROM
+          (SELECT modality FROM study_modalities WHERE study_pk = ? ORDER BY modality)) WHERE study_pk = ?`),
       insertInstance: this.db.prepare(`
         INSERT INTO instances (sop_instance_uid, series_pk, study_pk, sop_class_uid, instance_number, rows, columns,
           number_of_frames, transfer_syntax_uid, file_path, file_size, sha256, dataset_offset, pixel_data,
-          metadata_json, created_at)
+          metadata_json, instance_json, created_at)
         VALUES (@sop_instance_uid, @series_pk, @study_pk, @sop_class_uid, @instance_number, @rows, @columns,
           @number_of_frames, @transfer_syntax_uid, @file_path, @file_size, @sha256, @dataset_offset, @pixel_data,
-          @metadata_json, @now)`),
+          @metadata_json, @instance_json, @now)`),
+      // OR IGNORE: a value repeated in a multi-valued attribute is one key.
+      insertMatchKey: this.db.prepare('INSERT OR IGNORE INTO match_keys (level, attribute, key, owner_pk) VALUES (?, ?, ?, ?)'),
       bumpSeries: this.db.prepare('UPDATE series SET num_instances = num_instances + 1, updated_at = ? WHERE series_pk = ?'),
       bumpStudy: this.db.prepare(
         'UPDATE studies SET num_instances = num_instances + 1, num_series = num_series + ?, updated_at = ? WHERE study_pk = ?',
@@ -99,6 +105,7 @@ export class SqliteIndex {
       if (!study) {
         const info = this.stmts.insertStudy.run({ ...records.study, study_uid: identity.studyInstanceUid, now });
         study = { study_pk: Number(info.lastInsertRowid) };
+        this.insertMatchKeys(MatchKeyLevel.study, records.matchKeys.study, study.study_pk);
       }
       let series = this.stmts.findSeries.get(identity.seriesInstanceUid) as
         | { series_pk: number; study_pk: number }
@@ -113,13 +120,16 @@ export class SqliteIndex {
         });
         series = { series_pk: Number(info.lastInsertRowid), study_pk: study.study_pk };
         newSeries = 1;
+        this.insertMatchKeys(MatchKeyLevel.series, records.matchKeys.series, series.series_pk);
       } else if (series.study_pk !== study.study_pk) {
         throw new SeriesInOtherStudy(
           `Series ${identity.seriesInstanceUid} already belongs to another study than ${identity.studyInstanceUid}`,
         );
       }
-      if (records.series.modality) this.stmts.insertModality.run(study.study_pk, records.series.modality);
-      this.stmts.insertInstance.run({
+      if (records.series.modality && this.stmts.insertModality.run(study.study_pk, records.series.modality).changes > 0) {
+        this.stmts.updateModalities.run(study.study_pk, study.study_pk);
+      }
+      const instance = this.stmts.insertInstance.run({
         ...records.instance,
         sop_instance_uid: identity.sopInstanceUid,
         series_pk: series.series_pk,
@@ -134,9 +144,14 @@ export class SqliteIndex {
         metadata_json: stringifyDicomJson(row.metadata),
         now,
       });
+      this.insertMatchKeys(MatchKeyLevel.instance, records.matchKeys.instance, Number(instance.lastInsertRowid));
       this.stmts.bumpSeries.run(now, series.series_pk);
       this.stmts.bumpStudy.run(newSeries, now, study.study_pk);
     })();
+  }
+
+  private insertMatchKeys(level: number, rows: MatchKeyRow[], ownerPk: number): void {
+    for (const row of rows) this.stmts.insertMatchKey.run(level, row.attribute, row.key, ownerPk);
   }
 
   close(): void {

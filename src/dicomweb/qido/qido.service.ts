@@ -1,0 +1,48 @@
+/**
+ * QIDO-RS over HTTP (PS3.18 10.6): negotiates the answer's media type, parses the request, asks
+ * the store, and answers 200 with a JSON array (empty when nothing matches).
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GATEWAY_CONFIG } from '../../config/config.module';
+import { GatewayConfig } from '../../config/gateway-config';
+import { DicomStore } from '../../stores/dicom-store';
+import { QidoLevel } from '../../stores/qido-query';
+import { DEFAULT_STORE } from '../../stores/store-tokens';
+import { negotiate } from '../accept';
+import { NotAcceptable, warningHeader } from '../errors';
+import { publicServerRoot } from '../public-url';
+import { QidoPath, parseQidoRequest } from './qido-request';
+import { qidoResponseBody } from './qido-response';
+import { rawQueryOf } from './query-parameters';
+
+/** PS3.18 10.6.3.2 / 8.7.3: DICOM JSON, or plain JSON for clients that ask for that. The XML
+ *  alternative (multipart/related; type="application/dicom+xml") is not offered. */
+const OFFERED = ['application/dicom+json', 'application/json'];
+
+/** The text PS3.18 8.3.4.4 gives for an answer the server cut short. */
+const MORE_RESULTS =
+  'The number of results exceeded the maximum supported by the server. Additional results can be requested.';
+
+@Injectable()
+export class QidoService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+  ) {}
+
+  async search(request: FastifyRequest, reply: FastifyReply, level: QidoLevel, path: QidoPath): Promise<void> {
+    const type = negotiate(request.headers.accept, OFFERED);
+    if (!type) throw new NotAcceptable(`search results are available as ${OFFERED.join(' or ')} only`);
+    const { query, serverLimited, ignored } = parseQidoRequest(level, path, rawQueryOf(request.url), {
+      defaultLimit: this.config.qidoDefaultLimit,
+      maxLimit: this.config.qidoMaxLimit,
+    });
+    const result = await this.store.search(query);
+    const body = qidoResponseBody(query, result.matches, `${publicServerRoot(request, this.config)}/dicomweb`);
+    const warnings = [...ignored, ...(result.ignored ?? []), ...(serverLimited && result.more ? [MORE_RESULTS] : [])];
+    if (warnings.length > 0) reply.header('warning', warnings.map(warningHeader));
+    // A Buffer, so that Fastify adds no charset parameter to the DICOM media type.
+    reply.status(200).header('content-type', type).send(body);
+  }
+}

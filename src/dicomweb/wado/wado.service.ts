@@ -1,0 +1,158 @@
+/**
+ * WADO-RS over HTTP (PS3.18 10.4): checks the URL, asks the store for what it holds, negotiates
+ * the representation of every part before the first byte (a 406 is still possible then), and
+ * streams the answer. Conversions run here, above the stores, through the encoders of dicom/.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GATEWAY_CONFIG } from '../../config/config.module';
+import { GatewayConfig } from '../../config/gateway-config';
+import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
+import { DicomStore } from '../../stores/dicom-store';
+import { DEFAULT_STORE } from '../../stores/store-tokens';
+import { RetrieveScope, StoredFrames, StoredInstance } from '../../stores/wado-types';
+import { negotiate } from '../accept';
+import { NotAcceptable, ResourceNotFound } from '../errors';
+import { formatContentType } from '../multipart/content-type';
+import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
+import { publicServerRoot } from '../public-url';
+import { frameBytesAs } from './frame-body';
+import { instanceBody } from './instance-body';
+import { DICOM, DICOM_JSON, OCTET_STREAM } from './media-types';
+import { collectSmall, metadataChunks } from './metadata-body';
+import { AnswerBody, multipartBody, multipartContentType, newBoundary, PlannedPart, sendAnswer, sendBuffer } from './streamed-answer';
+import { describeOffers, instanceOffers, pixelOffers, syntaxName } from './wado-offers';
+import { acceptableSyntaxes, Selection, selectRepresentation, WadoRange, wadoRanges } from './wado-negotiation';
+import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from './wado-request';
+
+const METADATA_TYPES = [DICOM_JSON, 'application/json'];
+
+function withSyntax(mediaType: string, transferSyntaxUid: string): string {
+  return formatContentType(mediaType, { 'transfer-syntax': transferSyntaxUid });
+}
+
+@Injectable()
+export class WadoService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+  ) {}
+
+  /** Study, series or instance as multipart/related; type="application/dicom" (10.4.1.1.1-3). */
+  async instances(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope): Promise<void> {
+    const ranges = wadoRanges(acceptOf(request), 'instance');
+    const stored = await this.store.retrieve(scope, { acceptable: acceptableSyntaxes(ranges) });
+    const singlePart = scope.level === 'instance' && stored.length === 1;
+    const plans = stored.map((instance) => ({ instance, selection: this.selectForInstance(ranges, instance, singlePart) }));
+    const what = `retrieve of ${scope.level} ${scope.level === 'study' ? scope.studyInstanceUid : scope.level === 'series' ? scope.seriesInstanceUid : scope.sopInstanceUid}`;
+    const only = plans[0];
+    if (singlePart && !only.selection.multipart) {
+      const body = instanceBody(only.instance, only.selection.transferSyntaxUid);
+      return sendAnswer(reply, withSyntax(only.selection.contentType, only.selection.transferSyntaxUid), body, what);
+    }
+    const boundary = newBoundary();
+    const parts: PlannedPart[] = plans.map(({ instance, selection }) => {
+      const body = instanceBody(instance, selection.transferSyntaxUid);
+      return { headers: { 'Content-Type': withSyntax(DICOM, selection.transferSyntaxUid) }, length: body.length, body: body.chunks };
+    });
+    return sendAnswer(reply, multipartContentType(boundary, DICOM), multipartBody(boundary, parts), what);
+  }
+
+  /** Study, series or instance metadata as application/dicom+json (10.4.1.2, Annex F). */
+  async metadata(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope): Promise<void> {
+    const type = negotiate(acceptOf(request), METADATA_TYPES);
+    if (!type) throw new NotAcceptable('Metadata is answered as application/dicom+json (or application/json) only; XML metadata is not supported');
+    const entries = await this.store.metadata(scope);
+    const base = `${publicServerRoot(request, this.config)}/dicomweb`;
+    const answer = await collectSmall(metadataChunks(entries, base));
+    if (answer.whole) return sendBuffer(reply, type, answer.whole);
+    return sendAnswer(reply, type, { chunks: () => answer.stream! }, `metadata of ${scope.level}`);
+  }
+
+  /** Frames of an instance (10.4.1.1.4). */
+  async frames(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
+    const ref = instanceRef(params);
+    const numbers = frameNumbers(params.frames);
+    const ranges = wadoRanges(acceptOf(request), 'pixels');
+    const frames = await this.store.frames(ref, { acceptable: acceptableSyntaxes(ranges) });
+    const count = frames.pixel.numberOfFrames;
+    const outside = numbers.find((n) => n > count);
+    if (outside !== undefined) {
+      throw new ResourceNotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${count} frame${count === 1 ? '' : 's'}`);
+    }
+    return this.sendFrames(reply, ranges, frames, numbers);
+  }
+
+  /** A bulk data value named by a BulkDataURI this gateway handed out (10.4.1.1.5). */
+  async bulkdata(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
+    const ref = instanceRef(params);
+    const path = bulkDataPath(params['*']);
+    const ranges = wadoRanges(acceptOf(request), 'pixels');
+    const bulk = await this.store.bulkdata(ref, path);
+    if (bulk.kind === 'pixel-data') {
+      const count = bulk.frames.pixel.numberOfFrames;
+      return this.sendFrames(reply, ranges, bulk.frames, Array.from({ length: count }, (_, i) => i + 1));
+    }
+    const selection = selectRepresentation(ranges, [{ mediaType: OCTET_STREAM, transferSyntaxUid: '1.2.840.10008.1.2.1', cost: 0 }], true);
+    if (!selection) throw new NotAcceptable('Bulk data is answered as application/octet-stream (multipart/related or single part) only');
+    // Values are always little endian in an answer, as in InlineBinary (dicom-json.ts).
+    const wordSize = bulk.littleEndian ? 1 : swapWordSize(bulk.vr);
+    const part = { length: bulk.length, chunks: () => swapChunks(bulk.stream(), wordSize) };
+    const what = `bulk data ${path} of instance ${ref.sopInstanceUid}`;
+    if (!selection.multipart) return sendAnswer(reply, OCTET_STREAM, part, what);
+    const boundary = newBoundary();
+    const body = multipartBody(boundary, [{ headers: { 'Content-Type': OCTET_STREAM }, length: part.length, body: part.chunks }]);
+    return sendAnswer(reply, multipartContentType(boundary, OCTET_STREAM), body, what);
+  }
+
+  private selectForInstance(ranges: WadoRange[], instance: StoredInstance, singlePart: boolean): Selection {
+    const offers = instanceOffers(instance.transferSyntaxUid, instance.bareDataset);
+    const selection = selectRepresentation(ranges, offers, singlePart, instance.lossy ? instance.transferSyntaxUid : undefined);
+    if (selection) return selection;
+    throw new NotAcceptable(
+      `Instance ${instance.ref.sopInstanceUid} is stored as ${syntaxName(instance.transferSyntaxUid)} and cannot be answered as asked ` +
+        `(this server does not decompress that syntax yet); acceptable: multipart/related; ${describeOffers(offers)}`,
+    );
+  }
+
+  private async sendFrames(reply: FastifyReply, ranges: WadoRange[], frames: StoredFrames, numbers: number[]): Promise<void> {
+    const stored = frames.instance.transferSyntaxUid;
+    const offers = pixelOffers(stored, frames.encapsulated);
+    const selection = selectRepresentation(ranges, offers, numbers.length === 1, frames.instance.lossy ? stored : undefined);
+    if (!selection) {
+      throw new NotAcceptable(
+        `The frames of instance ${frames.instance.ref.sopInstanceUid} are stored as ${syntaxName(stored)} and cannot be answered as asked ` +
+          `(this server does not decompress that syntax yet); acceptable: multipart/related; ${describeOffers(offers)}`,
+      );
+    }
+    const type = withSyntax(selection.contentType, selection.transferSyntaxUid);
+    const boundary = newBoundary();
+    const contentType = selection.multipart ? multipartContentType(boundary, selection.contentType) : type;
+    if (numbers.length === 1) {
+      // The common case of viewers: one read, one buffer, Content-Length.
+      const frame = await this.readOne(frames, numbers[0], selection.transferSyntaxUid);
+      const body = selection.multipart
+        ? Buffer.concat([partHeader(boundary, { 'Content-Type': type }, false), frame, closeDelimiter(boundary)])
+        : frame;
+      return sendBuffer(reply, contentType, body);
+    }
+    const body: AnswerBody = {
+      async *chunks() {
+        let afterPart = false;
+        for await (const frame of frames.read(numbers)) {
+          const bytes = frameBytesAs(frames, frame, selection.transferSyntaxUid);
+          yield partHeader(boundary, { 'Content-Type': type }, afterPart);
+          yield bytes;
+          afterPart = true;
+        }
+        yield closeDelimiter(boundary, afterPart);
+      },
+    };
+    return sendAnswer(reply, contentType, body, `frames of instance ${frames.instance.ref.sopInstanceUid}`);
+  }
+
+  private async readOne(frames: StoredFrames, number: number, targetSyntax: string): Promise<Buffer> {
+    for await (const frame of frames.read([number])) return frameBytesAs(frames, frame, targetSyntax);
+    throw new Error(`frame ${number} was not read`);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Reads an instance file of the embedded store by offset. The path comes from the index, is
+ * relative to the store root and is checked to stay inside it, so a damaged index row can never
+ * make the gateway read a file outside the store.
+ */
+import { open, FileHandle } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { OpenedBytes } from '../wado-types';
+import { StoredDataUnavailable } from '../store-errors';
+
+/** Large enough that a 1 GB study is a few thousand reads, small enough to stay off the heap's
+ *  large-object churn under many concurrent downloads. */
+const CHUNK_BYTES = 1024 * 1024;
+
+export function storedFilePath(root: string, relative: string): string {
+  const base = resolve(root);
+  const absolute = resolve(base, relative);
+  if (!absolute.startsWith(base + sep)) throw new StoredDataUnavailable(`index path ${JSON.stringify(relative)} leaves the store`);
+  return absolute;
+}
+
+/**
+ * Opens a stored file of `size` bytes (as indexed). A missing file, or one shorter than the index
+ * says, is a StoredDataUnavailable at open, so the answer can fail before it starts.
+ */
+export async function openStoredFile(root: string, relative: string, size: number, what: string): Promise<OpenedBytes> {
+  const path = storedFilePath(root, relative);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StoredDataUnavailable(`the stored file of ${what} cannot be opened (${code ?? (e as Error).message})`);
+  }
+  const actual = (await fh.stat()).size;
+  if (actual < size) {
+    await fh.close();
+    throw new StoredDataUnavailable(`the stored file of ${what} has ${actual} bytes, the index says ${size}`);
+  }
+  let closed = false;
+  const readExactly = async (buffer: Buffer, position: number): Promise<void> => {
+    let done = 0;
+    while (done < buffer.length) {
+      const { bytesRead } = await fh.read(buffer, done, buffer.length - done, position + done);
+      if (bytesRead === 0) throw new StoredDataUnavailable(`the stored file of ${what} ends at byte ${position + done}, before the indexed ${size}`);
+      done += bytesRead;
+    }
+  };
+  const check = (offset: number, length: number) => {
+    if (offset < 0 || length < 0 || offset + length > size) {
+      throw new StoredDataUnavailable(`bytes ${offset}..${offset + length} of ${what} are outside its ${size} stored bytes`);
+    }
+  };
+  return {
+    size,
+    async *stream(offset: number, length: number) {
+      check(offset, length);
+      for (let position = offset, left = length; left > 0; ) {
+        const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, left));
+        await readExactly(buffer, position);
+        position += buffer.length;
+        left -= buffer.length;
+        yield buffer;
+      }
+    },
+    async read(offset: number, length: number) {
+      check(offset, length);
+      const buffer = Buffer.allocUnsafe(length);
+      await readExactly(buffer, offset);
+      return buffer;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
+}

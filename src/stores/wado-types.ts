@@ -1,0 +1,91 @@
+/**
+ * Types of the retrieve half of the DicomStore port (WADO-RS, PS3.18 10.4). A store hands out
+ * what it holds, as it holds it: stored bytes, frame bytes, DICOM JSON text. Converting between
+ * transfer syntaxes and framing answers is done once, above the stores (dicomweb/wado/ with the
+ * encoders of dicom/), so every backend gets it without copying it.
+ */
+import { RandomAccessBytes } from '../dicom/random-access';
+import { PixelGeometry } from '../dicom/pixel-geometry';
+
+export interface InstanceRef {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+}
+
+/** What a retrieve or metadata request addresses; UIDs are validated (PS3.5 9.1) before. */
+export type RetrieveScope =
+  | { level: 'study'; studyInstanceUid: string }
+  | { level: 'series'; studyInstanceUid: string; seriesInstanceUid: string }
+  | ({ level: 'instance' } & InstanceRef);
+
+/**
+ * Transfer syntaxes a client accepts, best first ('*': any). The local store returns what it
+ * holds whatever this says; a remote store may pass it on so its upstream converts natively.
+ */
+export interface TransferSyntaxChoice {
+  acceptable: string[];
+}
+
+/** Stored bytes opened for reading; close() releases the file (or connection). */
+export interface OpenedBytes extends RandomAccessBytes {
+  close(): Promise<void>;
+}
+
+/** One stored instance, before any byte of it is read. */
+export interface StoredInstance {
+  ref: InstanceRef;
+  sopClassUid: string;
+  /** Transfer syntax of the stored bytes. */
+  transferSyntaxUid: string;
+  /** Stored as a bare data set, without preamble and File Meta Information (PS3.10 7.1). */
+  bareDataset: boolean;
+  /** Size of the stored bytes. */
+  size: number;
+  /** Where the data set starts in the stored bytes (after the File Meta Information). */
+  datasetOffset: number;
+  /** The pixel data exists only in lossy compressed form (Lossy Image Compression "01", or a
+   *  lossy-only transfer syntax): PS3.18 8.7.3 then lets it be answered as stored by default. */
+  lossy: boolean;
+  /** Native Pixel Data value position in the stored bytes (a header parser may skip it unread). */
+  nativePixelData?: { offset: number; length: number };
+  open(): Promise<OpenedBytes>;
+}
+
+/** DICOM JSON of one instance as stored: BulkDataURIs are relative ("bulkdata/<tag path>"). */
+export interface MetadataEntry {
+  ref: InstanceRef;
+  json: string;
+}
+
+/** Image Pixel attributes of an instance, and its Pixel Data element. */
+export interface PixelDescription extends PixelGeometry {
+  /** VR of the Pixel Data element as stored (OB, OW, OF, OD). */
+  vr: string;
+}
+
+/** One frame's bytes as stored: native pixels (in the stored byte order) or the compressed
+ *  codestream (its fragments joined, PS3.18 8.7.3.3.2). */
+export interface StoredFrame {
+  number: number;
+  bytes: Buffer;
+}
+
+/** The frames of one instance. */
+export interface StoredFrames {
+  instance: StoredInstance;
+  pixel: PixelDescription;
+  /** True when frames are compressed codestreams (encapsulated Pixel Data). */
+  encapsulated: boolean;
+  /** Byte order of native frame bytes (false only for Explicit VR Big Endian). */
+  littleEndian: boolean;
+  /** Reads the frames (1-based numbers, already checked against numberOfFrames) in that order. */
+  read(numbers: number[]): AsyncIterable<StoredFrame>;
+}
+
+/** A bulk data value (PS3.18 10.4.1.1.5). */
+export type StoredBulkData =
+  /** A value read from the stored bytes, in the stored byte order. */
+  | { kind: 'value'; vr: string; length: number; littleEndian: boolean; stream(): AsyncIterable<Buffer> }
+  /** The top-level Pixel Data: served frame by frame. */
+  | { kind: 'pixel-data'; frames: StoredFrames };

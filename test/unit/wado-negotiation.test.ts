@@ -1,0 +1,105 @@
+/** Accept negotiation of WADO-RS (PS3.18 8.7.3, 8.7.5): ranges against what can be produced. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { instanceOffers, pixelOffers } from '../../src/dicomweb/wado/wado-offers';
+import { acceptableSyntaxes, selectRepresentation, wadoRanges } from '../../src/dicomweb/wado/wado-negotiation';
+
+const EVRLE = '1.2.840.10008.1.2.1';
+const IMPLICIT = '1.2.840.10008.1.2';
+const BIG = '1.2.840.10008.1.2.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+const RLE = '1.2.840.10008.1.2.5';
+const J2K = '1.2.840.10008.1.2.4.90';
+const JPEG = '1.2.840.10008.1.2.4.50';
+
+function instance(accept: string | undefined, stored: string, opts: { bare?: boolean; lossy?: boolean; single?: boolean } = {}) {
+  return selectRepresentation(wadoRanges(accept, 'instance'), instanceOffers(stored, opts.bare ?? false), opts.single ?? false, opts.lossy ? stored : undefined);
+}
+function pixels(accept: string | undefined, stored: string, encapsulated: boolean, opts: { lossy?: boolean; single?: boolean } = {}) {
+  return selectRepresentation(wadoRanges(accept, 'pixels'), pixelOffers(stored, encapsulated), opts.single ?? false, opts.lossy ? stored : undefined);
+}
+
+describe('WADO-RS Accept negotiation', () => {
+  test('no transfer-syntax: Explicit VR Little Endian for native data, whatever it is stored as', () => {
+    for (const accept of [undefined, '', '*/*', 'multipart/related; type="application/dicom"', 'multipart/related', 'multipart/*']) {
+      for (const stored of [EVRLE, IMPLICIT, BIG, DEFLATED, RLE]) {
+        const s = instance(accept, stored);
+        assert.equal(s?.transferSyntaxUid, EVRLE, `${accept} / ${stored}`);
+        assert.equal(s?.mediaType, 'application/dicom');
+        assert.equal(s?.multipart, true);
+      }
+    }
+  });
+
+  test('transfer-syntax=*: as stored, except Implicit VR LE and Big Endian, banned from web services', () => {
+    const star = 'multipart/related; type="application/dicom"; transfer-syntax=*';
+    assert.equal(instance(star, EVRLE)?.transferSyntaxUid, EVRLE);
+    assert.equal(instance(star, RLE)?.transferSyntaxUid, RLE);
+    assert.equal(instance(star, J2K)?.transferSyntaxUid, J2K);
+    assert.equal(instance(star, DEFLATED)?.transferSyntaxUid, DEFLATED);
+    assert.equal(instance(star, IMPLICIT)?.transferSyntaxUid, EVRLE);
+    assert.equal(instance(star, BIG)?.transferSyntaxUid, EVRLE);
+  });
+
+  test('an explicit transfer syntax is honoured or refused', () => {
+    const ask = (ts: string) => `multipart/related; type="application/dicom"; transfer-syntax=${ts}`;
+    assert.equal(instance(ask(EVRLE), RLE)?.transferSyntaxUid, EVRLE);
+    assert.equal(instance(ask(RLE), RLE)?.transferSyntaxUid, RLE);
+    assert.equal(instance(ask(JPEG), J2K), undefined);
+    assert.equal(instance(ask(EVRLE), J2K), undefined, 'no JPEG 2000 decoder yet');
+    assert.equal(instance(ask(IMPLICIT), IMPLICIT), undefined, 'never Implicit VR in web services');
+  });
+
+  test('lossy-only pixel data is answered as stored by default (PS3.18 8.7.3); lossless is not', () => {
+    assert.equal(instance(undefined, JPEG, { lossy: true })?.transferSyntaxUid, JPEG);
+    assert.equal(instance(undefined, J2K), undefined);
+    assert.equal(pixels(undefined, JPEG, true, { lossy: true })?.transferSyntaxUid, JPEG);
+    assert.equal(pixels(undefined, J2K, true), undefined);
+  });
+
+  test('q-values: the best q wins, then the cheapest conversion; q=0 excludes', () => {
+    const a = `multipart/related; type="application/dicom"; transfer-syntax=${EVRLE};q=0.4, multipart/related; type="application/dicom"; transfer-syntax=*;q=0.8`;
+    assert.equal(instance(a, RLE)?.transferSyntaxUid, RLE);
+    const b = `multipart/related; type="application/dicom"; transfer-syntax=${EVRLE};q=0.9, multipart/related; type="application/dicom"; transfer-syntax=*;q=0.8`;
+    assert.equal(instance(b, RLE)?.transferSyntaxUid, EVRLE);
+    // The most specific range decides an offer's q: RLE itself at q=0 leaves the decoded form.
+    const c = `multipart/related; type="application/dicom"; transfer-syntax=*, multipart/related; type="application/dicom"; transfer-syntax=${RLE};q=0`;
+    assert.equal(instance(c, RLE)?.transferSyntaxUid, EVRLE);
+    assert.equal(instance('multipart/related; type="application/dicom";q=0', EVRLE), undefined);
+    // Equal q: no conversion beats a conversion.
+    assert.equal(instance('multipart/related; type="application/dicom"; transfer-syntax=*', RLE)?.transferSyntaxUid, RLE);
+  });
+
+  test('single-part media types only where one part is answered', () => {
+    const s = instance('application/dicom', EVRLE, { single: true });
+    assert.deepEqual([s?.multipart, s?.transferSyntaxUid], [false, EVRLE]);
+    assert.equal(instance('application/dicom', EVRLE, { single: false }), undefined);
+    assert.equal(instance('application/dicom+json', EVRLE, { single: true }), undefined);
+    assert.equal(instance('multipart/related; type="application/dicom+xml"', EVRLE), undefined);
+  });
+
+  test('frames: octet-stream for native and as-stored compressed; image types with aliases echoed', () => {
+    assert.equal(pixels(undefined, EVRLE, false)?.contentType, 'application/octet-stream');
+    assert.equal(pixels(undefined, RLE, true)?.transferSyntaxUid, EVRLE, 'RLE decoded by default');
+    const star = pixels('multipart/related; type="application/octet-stream"; transfer-syntax=*', J2K, true);
+    assert.deepEqual([star?.mediaType, star?.transferSyntaxUid], ['application/octet-stream', J2K]);
+    const jp2 = pixels('multipart/related; type="image/jp2"', J2K, true);
+    assert.deepEqual([jp2?.contentType, jp2?.transferSyntaxUid], ['image/jp2', J2K]);
+    const rle = pixels('multipart/related; type="image/x-dicom-rle"', RLE, true);
+    assert.deepEqual([rle?.contentType, rle?.transferSyntaxUid], ['image/x-dicom-rle', RLE]);
+    assert.equal(pixels('multipart/related; type="image/jpeg"', J2K, true), undefined);
+    assert.equal(pixels('multipart/related; type="image/jp2"', EVRLE, false), undefined);
+    assert.equal(pixels(`multipart/related; type="image/jp2"; transfer-syntax=${JPEG}`, J2K, true), undefined);
+  });
+
+  test('quoted commas in a type parameter do not split ranges; the accept query parameter form parses too', () => {
+    const ranges = wadoRanges('multipart/related; type="application/dicom"; transfer-syntax="*", application/json;q=0.2', 'instance');
+    assert.equal(ranges.length, 2);
+    assert.equal(ranges[0].transferSyntax, '*');
+  });
+
+  test('acceptable syntaxes for stores that convert natively', () => {
+    const ranges = wadoRanges(`multipart/related; type="application/dicom"; transfer-syntax=${JPEG};q=0.5, multipart/related; type="application/dicom"`, 'instance');
+    assert.deepEqual(acceptableSyntaxes(ranges), [EVRLE, JPEG]);
+  });
+});
