@@ -22,6 +22,7 @@ import { LayoutTable } from './layout-table';
 import { readBulk, readFrames, ReadContext } from './local-pixel-reads';
 import { RetrieveQueries, RetrieveRow } from './retrieve-queries';
 import { openStoredFile } from './stored-file';
+import { FileHandleCache } from './file-handle-cache';
 import type { Database } from 'better-sqlite3';
 import { FileHandle, open } from 'node:fs/promises';
 
@@ -54,6 +55,9 @@ export class LocalRetrieve {
     this.queries = new RetrieveQueries(db);
     this.layouts = new LayoutTable(db);
   }
+
+  /** Read handles kept open across requests (stored files never change once indexed). */
+  readonly handles = new FileHandleCache();
 
   async metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>> {
     const first = this.queries.metadataPage(scope, 0, METADATA_PAGE);
@@ -137,7 +141,7 @@ export class LocalRetrieve {
       datasetOffset: row.dataset_offset,
       lossy: layout.lossy,
       nativePixelData: native && !deflated ? { offset: native[0], length: native[1] } : undefined,
-      open: () => openStoredFile(this.root, row.file_path, row.file_size, `instance ${row.sop_instance_uid}`),
+      open: () => openStoredFile(this.root, row.file_path, row.file_size, `instance ${row.sop_instance_uid}`, this.handles),
     };
   }
 
@@ -166,7 +170,7 @@ export class LocalRetrieve {
   private async layoutOf(row: RetrieveRow): Promise<InstanceLayout> {
     const known = this.layouts.parse(row.instance_pk, row.layout);
     if (known) return known;
-    const file = await openStoredFile(this.root, row.file_path, row.file_size, `instance ${row.sop_instance_uid}`);
+    const file = await openStoredFile(this.root, row.file_path, row.file_size, `instance ${row.sop_instance_uid}`, this.handles);
     try {
       // Threshold 0: every binary value is located, whatever threshold the metadata was made with.
       let parsed: ParsedPart10;

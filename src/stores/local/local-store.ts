@@ -105,6 +105,7 @@ export class LocalStore implements DicomStore {
   }
 
   async close(): Promise<void> {
+    await this.retriever?.handles.closeAll();
     this.index.close();
   }
 }

@@ -3,10 +3,10 @@
  * relative to the store root and is checked to stay inside it, so a damaged index row can never
  * make the gateway read a file outside the store.
  */
-import { open, FileHandle } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { OpenedBytes } from '../wado-types';
 import { StoredDataUnavailable } from '../store-errors';
+import { FileHandleCache } from './file-handle-cache';
 
 /** Large enough that a 1 GB study is a few thousand reads, small enough to stay off the heap's
  *  large-object churn under many concurrent downloads. */
@@ -23,19 +23,19 @@ export function storedFilePath(root: string, relative: string): string {
  * Opens a stored file of `size` bytes (as indexed). A missing file, or one shorter than the index
  * says, is a StoredDataUnavailable at open, so the answer can fail before it starts.
  */
-export async function openStoredFile(root: string, relative: string, size: number, what: string): Promise<OpenedBytes> {
+export async function openStoredFile(root: string, relative: string, size: number, what: string, handles: FileHandleCache): Promise<OpenedBytes> {
   const path = storedFilePath(root, relative);
-  let fh: FileHandle;
+  let lease: Awaited<ReturnType<FileHandleCache['acquire']>>;
   try {
-    fh = await open(path, 'r');
+    lease = await handles.acquire(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new StoredDataUnavailable(`the stored file of ${what} cannot be opened (${code ?? (e as Error).message})`);
   }
-  const actual = (await fh.stat()).size;
-  if (actual < size) {
-    await fh.close();
-    throw new StoredDataUnavailable(`the stored file of ${what} has ${actual} bytes, the index says ${size}`);
+  const fh = lease.handle;
+  if (lease.size < size) {
+    lease.release();
+    throw new StoredDataUnavailable(`the stored file of ${what} has ${lease.size} bytes, the index says ${size}`);
   }
   let closed = false;
   const readExactly = async (buffer: Buffer, position: number): Promise<void> => {
@@ -72,7 +72,7 @@ export async function openStoredFile(root: string, relative: string, size: numbe
     async close() {
       if (closed) return;
       closed = true;
-      await fh.close();
+      lease.release();
     },
   };
 }
