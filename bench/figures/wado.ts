@@ -67,14 +67,14 @@ export async function wadoFigures(servers: BenchServer[], report: Report, option
 
   const framePath = (i: number) => `/studies/${study.studyUid}/series/${study.seriesUid}/instances/${study.sopInstanceUid(i % SLICES)}/frames/1`;
   const single = await interleaved(servers, options.repeats, async (server) => {
-    const load = await runLoad({ concurrency: 1, count: options.quick ? 100 : 300, task: (i) => ok(server, framePath(i * 7), OCTETS).then(() => undefined) });
+    const load = await runLoad({ concurrency: 1, count: options.quick ? 100 : 300, durationMs: 4000, task: (i) => ok(server, framePath(i * 7), OCTETS).then(() => undefined) });
     return { p50: percentile(load.latenciesMs, 50), p99: percentile(load.latenciesMs, 99) };
   });
   report.add({ figure: 'single frame, 1 connection', unit: 'p50 ms', better: 'lower', gateway: single.get('gateway')!.get('p50')!, orthanc: single.get('orthanc')?.get('p50'), target: '<= 1/3' });
   report.add({ figure: 'single frame, 1 connection', unit: 'p99 ms', better: 'lower', gateway: single.get('gateway')!.get('p99')!, orthanc: single.get('orthanc')?.get('p99') });
 
   const parallel = await interleaved(servers, options.repeats, async (server) => {
-    const load = await runLoad({ concurrency: 8, count: options.quick ? 400 : 1500, task: (i) => ok(server, framePath(i * 13), OCTETS).then(() => undefined) });
+    const load = await runLoad({ concurrency: 8, count: options.quick ? 400 : 1500, durationMs: 4000, task: (i) => ok(server, framePath(i * 13), OCTETS).then(() => undefined) });
     return { fps: load.done / load.seconds };
   });
   report.add({ figure: 'frames, 8 connections', unit: 'frames/s', better: 'higher', gateway: parallel.get('gateway')!.get('fps')!, orthanc: parallel.get('orthanc')?.get('fps'), target: '>= 3x' });

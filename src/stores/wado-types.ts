@@ -29,6 +29,9 @@ export interface TransferSyntaxChoice {
 
 /** Stored bytes opened for reading; close() releases the file (or connection). */
 export interface OpenedBytes extends RandomAccessBytes {
+  /** Like stream(), in buffers of stores/read-buffers.ts: for bytes sent to a socket unchanged,
+   *  each chunk handed to releaseSent() once written. */
+  streamToSend?(offset: number, length: number): AsyncIterable<Buffer>;
   close(): Promise<void>;
 }
 

@@ -42,7 +42,8 @@ export function instanceBody(instance: StoredInstance, targetSyntax: string): An
     filePreambleAndMeta({ sopClassUid: instance.sopClassUid, sopInstanceUid: instance.ref.sopInstanceUid, transferSyntaxUid: targetSyntax, sourceMeta });
 
   if (targetSyntax === stored && !instance.bareDataset) {
-    return { length: instance.size, chunks: fromFile(instance, (file) => file.stream(0, file.size)) };
+    // Sent unchanged: pooled read buffers, released as the socket writes them (streamed-answer.ts).
+    return { length: instance.size, chunks: fromFile(instance, (file) => (file.streamToSend ?? file.stream)(0, file.size)) };
   }
   if (targetSyntax === stored && instance.bareDataset) {
     const head = meta();

@@ -20,7 +20,7 @@ import { frameBytesAs } from './frame-body';
 import { instanceBody } from './instance-body';
 import { DICOM, DICOM_JSON, OCTET_STREAM } from './media-types';
 import { collectSmall, metadataChunks } from './metadata-body';
-import { AnswerBody, multipartBody, multipartContentType, newBoundary, PlannedPart, sendAnswer, sendBuffer } from './streamed-answer';
+import { AnswerBody, multipartBody, multipartContentType, newBoundary, PlannedPart, sendAnswer, sendBuffer, sendBuffers } from './streamed-answer';
 import { describeOffers, instanceOffers, pixelOffers, syntaxName } from './wado-offers';
 import { acceptableSyntaxes, Selection, selectRepresentation, WadoRange, wadoRanges } from './wado-negotiation';
 import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from './wado-request';
@@ -131,10 +131,8 @@ export class WadoService {
     if (numbers.length === 1) {
       // The common case of viewers: one read, one buffer, Content-Length.
       const frame = await this.readOne(frames, numbers[0], selection.transferSyntaxUid);
-      const body = selection.multipart
-        ? Buffer.concat([partHeader(boundary, { 'Content-Type': type }, false), frame, closeDelimiter(boundary)])
-        : frame;
-      return sendBuffer(reply, contentType, body);
+      const body = selection.multipart ? [partHeader(boundary, { 'Content-Type': type }, false), frame, closeDelimiter(boundary)] : [frame];
+      return sendBuffers(reply, contentType, body);
     }
     const body: AnswerBody = {
       async *chunks() {

@@ -7,6 +7,7 @@ import { resolve, sep } from 'node:path';
 import { OpenedBytes } from '../wado-types';
 import { StoredDataUnavailable } from '../store-errors';
 import { FileHandleCache } from './file-handle-cache';
+import { READ_BUFFER_BYTES, takeReadBuffer } from '../read-buffers';
 
 /** Large enough that a 1 GB study is a few thousand reads, small enough to stay off the heap's
  *  large-object churn under many concurrent downloads. */
@@ -57,6 +58,16 @@ export async function openStoredFile(root: string, relative: string, size: numbe
       check(offset, length);
       for (let position = offset, left = length; left > 0; ) {
         const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, left));
+        await readExactly(buffer, position);
+        position += buffer.length;
+        left -= buffer.length;
+        yield buffer;
+      }
+    },
+    async *streamToSend(offset: number, length: number) {
+      check(offset, length);
+      for (let position = offset, left = length; left > 0; ) {
+        const buffer = takeReadBuffer(Math.min(READ_BUFFER_BYTES, left));
         await readExactly(buffer, position);
         position += buffer.length;
         left -= buffer.length;
