@@ -32,6 +32,8 @@ export interface OpenedBytes extends RandomAccessBytes {
   /** Like stream(), in buffers of stores/read-buffers.ts: for bytes sent to a socket unchanged,
    *  each chunk handed to releaseSent() once written. */
   streamToSend?(offset: number, length: number): AsyncIterable<Buffer>;
+  /** Like read(), in a buffer of stores/read-buffers.ts when it fits: same contract. */
+  readToSend?(offset: number, length: number): Promise<Buffer>;
   close(): Promise<void>;
 }
 

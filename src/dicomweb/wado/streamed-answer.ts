@@ -177,7 +177,7 @@ export async function sendBuffers(reply: FastifyReply, contentType: string, buff
     return;
   }
   res.cork();
-  for (const b of buffers.slice(0, -1)) res.write(b);
-  res.end(buffers[buffers.length - 1]);
+  for (const b of buffers) res.write(b, () => releaseSent(b));
+  res.end();
   res.uncork();
 }

@@ -61,7 +61,11 @@ export async function* readFrames(ctx: ReadContext, pixel: PixelLayout, numbers:
       // The last byte of a bit-packed frame may be the padding at the end of the value.
       const length = Math.min(slice.byteLength, valueLength - slice.byteOffset);
       if (length <= 0) throw new StoredDataUnavailable(`frame ${number} lies past the end of the stored Pixel Data`);
-      const bytes = await readValue(file, ctx, valueOffset + slice.byteOffset, length);
+      // Usually sent unchanged: a pooled buffer, released by the socket write (read-buffers.ts).
+      const bytes =
+        !ctx.deflated && file.readToSend
+          ? await file.readToSend(valueOffset + slice.byteOffset, length)
+          : await readValue(file, ctx, valueOffset + slice.byteOffset, length);
       yield { number, bytes: extractNativeFrame(bytes, slice) };
     }
   } finally {

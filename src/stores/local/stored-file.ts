@@ -74,6 +74,12 @@ export async function openStoredFile(root: string, relative: string, size: numbe
         yield buffer;
       }
     },
+    async readToSend(offset: number, length: number) {
+      check(offset, length);
+      const buffer = length <= READ_BUFFER_BYTES ? takeReadBuffer(length) : Buffer.allocUnsafe(length);
+      await readExactly(buffer, offset);
+      return buffer;
+    },
     async read(offset: number, length: number) {
       check(offset, length);
       const buffer = Buffer.allocUnsafe(length);
