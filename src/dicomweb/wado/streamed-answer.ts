@@ -31,6 +31,9 @@ export interface PlannedPart {
 
 const logger = new Logger('WADO');
 
+/** Parts opened ahead of the one being sent (each holds at most one read buffer). */
+const READ_AHEAD = 3;
+
 /** Opens an iterable and reads its first chunk, so that opening errors surface now. */
 async function primed(iterable: AsyncIterable<Buffer>): Promise<AsyncGenerator<Buffer>> {
   const iterator = iterable[Symbol.asyncIterator]();
@@ -77,18 +80,25 @@ export function multipartBody(boundary: string, parts: PlannedPart[]): AnswerBod
         pending.catch(() => undefined); // observed when awaited below
         return pending;
       };
-      let next = parts.length > 0 ? open(0) : undefined;
+      // Up to READ_AHEAD parts are opened (and their first chunk read) while one is sent, so the
+      // socket never waits on a file read.
+      const ahead: Promise<AsyncGenerator<Buffer>>[] = [];
+      let opened = 0;
+      const fill = () => {
+        while (opened < parts.length && ahead.length < READ_AHEAD) ahead.push(open(opened++));
+      };
       try {
         for (let i = 0; i < parts.length; i++) {
-          const body = await next!;
-          next = i + 1 < parts.length ? open(i + 1) : undefined;
+          fill();
+          const body = await ahead.shift()!;
+          fill();
           yield partHeader(boundary, parts[i].headers, i > 0);
           yield* body;
         }
         yield closeDelimiter(boundary, parts.length > 0);
       } finally {
         // Abandoned (client gone, or a part failed): close what was opened ahead.
-        if (next) await next.then((body) => body.return(undefined), () => undefined);
+        await Promise.all(ahead.map((p) => p.then((body) => body.return(undefined), () => undefined)));
       }
     },
   };
