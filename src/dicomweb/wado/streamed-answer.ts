@@ -156,6 +156,11 @@ async function writeDirect(reply: FastifyReply, chunks: AsyncGenerator<Buffer>):
         releaseSent(chunk);
         break;
       }
+      // Corked until the next tick: a part header and the part that follows it leave in one writev.
+      if (!res.writableCorked) {
+        res.cork();
+        process.nextTick(() => res.uncork());
+      }
       if (!res.write(chunk, () => releaseSent(chunk))) await waitForDrain();
     }
     if (res.destroyed) await chunks.return(undefined);
