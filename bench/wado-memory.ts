@@ -7,50 +7,11 @@
 import { Agent, request } from 'node:http';
 import { makeTempDir } from '../test/helpers/temp-dir';
 import { startGatewayProcess } from '../test/helpers/test-gateway';
-import { syntheticInstance } from '../test/fixtures/dicom-builder';
+import { largeUpload, largeUploadUids } from './lib/large-upload';
 
 const COUNT = Number(process.env.WADO_MEMORY_COUNT ?? 2000);
-const BOUNDARY = 'bench-boundary-8c1d0e';
-const ROOT = '1.2.826.0.1.3680043.10.4001';
-const STUDY = `${ROOT}.1`;
-const SERIES = `${STUDY}.1`;
-
-/** The STOW body as a stream of parts: copies of one slice that differ in a fixed-width UID. */
-function* stowParts(): Generator<Buffer> {
-  const marker = `${SERIES}.9000000`;
-  const slice = syntheticInstance({ studyUid: STUDY, seriesUid: SERIES, sopInstanceUid: marker, rows: 512, columns: 512, seed: 7 });
-  const positions: number[] = [];
-  for (let at = slice.indexOf(marker); at >= 0; at = slice.indexOf(marker, at + 1)) positions.push(at);
-  const head = Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`);
-  for (let i = 0; i < COUNT; i++) {
-    const copy = Buffer.from(slice);
-    const suffix = String(9000000 + i);
-    for (const at of positions) copy.write(suffix, at + marker.length - suffix.length, 'latin1');
-    yield head;
-    yield copy;
-    yield Buffer.from('\r\n');
-  }
-  yield Buffer.from(`--${BOUNDARY}--\r\n`);
-}
-
-function upload(baseUrl: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    const parts = stowParts();
-    const pump = () => {
-      for (;;) {
-        const next = parts.next();
-        if (next.done) return void req.end();
-        if (!req.write(next.value)) return void req.once('drain', pump);
-      }
-    };
-    pump();
-  });
-}
+const RUN = 1;
+const { studyUid: STUDY, seriesUid: SERIES, sopInstanceUid } = largeUploadUids(RUN);
 
 function download(url: string, agent: Agent, accept?: string): Promise<{ status: number; bytes: number; seconds: number; complete: boolean }> {
   const started = process.hrtime.bigint();
@@ -75,10 +36,10 @@ async function main(): Promise<void> {
   const gateway = await startGatewayProcess(dir.path, { LOG_LEVEL: 'error' });
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   try {
-    const status = await upload(gateway.baseUrl);
+    const { status } = await largeUpload(`${gateway.baseUrl}/dicomweb`, RUN, false, COUNT);
     if (status !== 200) throw new Error(`STOW answered ${status}`);
     const studyUrl = `${gateway.baseUrl}/dicomweb/studies/${STUDY}`;
-    await download(`${studyUrl}/series/${SERIES}/instances/${SERIES}.9000000`, agent); // warm-up
+    await download(`${studyUrl}/series/${SERIES}/instances/${sopInstanceUid(0)}`, agent); // warm-up
     const results: Record<string, unknown>[] = [];
     for (const [label, accept] of [['as stored (default)', undefined], ['transfer-syntax=*', 'multipart/related; type="application/dicom"; transfer-syntax=*']] as const) {
       const baseline = gateway.rssBytes();
@@ -102,7 +63,7 @@ async function main(): Promise<void> {
       });
     }
     // Single frames, one connection then eight; and the metadata of the first 200 instances' study.
-    const frameUrl = (i: number) => `${studyUrl}/series/${SERIES}/instances/${SERIES}.${9000000 + (i % COUNT)}/frames/1`;
+    const frameUrl = (i: number) => `${studyUrl}/series/${SERIES}/instances/${sopInstanceUid(i % COUNT)}/frames/1`;
     const latencies: number[] = [];
     for (let i = 0; i < 500; i++) latencies.push((await download(frameUrl(i), agent)).seconds * 1000);
     latencies.sort((a, b) => a - b);

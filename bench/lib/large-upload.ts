@@ -8,6 +8,12 @@ import { syntheticInstance } from '../../test/fixtures/dicom-builder';
 const BOUNDARY = 'bench-boundary-5f2a9c';
 const UID_ROOT = '1.2.826.0.1.3680043.10.4000';
 
+/** The UIDs of what largeUpload(…, run, …) stores. */
+export function largeUploadUids(run: number): { studyUid: string; seriesUid: string; sopInstanceUid(i: number): string } {
+  const seriesUid = `${UID_ROOT}.${run}.1`;
+  return { studyUid: `${UID_ROOT}.${run}`, seriesUid, sopInstanceUid: (i) => `${seriesUid}.${9000000 + i}` };
+}
+
 /** One 0.5 MB CT slice; copies differ only in a fixed-width SOP Instance UID suffix. */
 function template(run: number): { bytes: Buffer; marker: string } {
   const marker = `${UID_ROOT}.${run}.1.9000000`;
