@@ -2,6 +2,8 @@
  * The one typed configuration of the gateway. Built once at start from the environment and an
  * optional YAML file (CONFIG_FILE); nothing else in the code reads process.env.
  */
+import { StoreConfig } from './store-config';
+
 export interface LimitsConfig {
   /** Largest STOW request body accepted, in bytes (413 beyond). */
   maxRequestBytes: number;
@@ -32,6 +34,10 @@ export interface GatewayConfig {
   qidoDefaultLimit: number;
   /** The most QIDO-RS results one answer holds, whatever limit the request asks for. */
   qidoMaxLimit: number;
+  /** The named stores (YAML `stores`); without that list, one local store named "default". */
+  stores: StoreConfig[];
+  /** Name of the store that also answers at /dicomweb. */
+  defaultStore: string;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, DEFAULT_LIMITS, GatewayConfig } from './gateway-config';
+import { loadStores } from './load-stores';
 
 type Env = Record<string, string | undefined>;
 
@@ -67,6 +68,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     intFrom(env[envKey] ?? fileLimits[key], envKey, `limits.${key}`, DEFAULT_LIMITS[key], min, problems);
 
   const qidoMaxLimit = int('QIDO_MAX_LIMIT', 'qidoMaxLimit', 1000, 1, 1_000_000);
+  const { stores, defaultStore } = loadStores(file, env, dataDir, problems);
 
   const config: GatewayConfig = {
     host,
@@ -87,6 +89,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     qidoMaxLimit,
     // Unset, it follows a lower maximum down.
     qidoDefaultLimit: int('QIDO_DEFAULT_LIMIT', 'qidoDefaultLimit', Math.min(100, qidoMaxLimit), 1, 1_000_000),
+    stores,
+    defaultStore,
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(

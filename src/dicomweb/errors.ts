@@ -7,7 +7,17 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidDicom } from '../dicom/errors';
-import { InconsistentInstance, InstanceConflict, NotFound, StorageFull, StoreError, UpstreamUnavailable } from '../stores/store-errors';
+import {
+  InconsistentInstance,
+  InstanceConflict,
+  NotFound,
+  StorageFull,
+  StoreError,
+  UpstreamFailure,
+  UpstreamNotAcceptable,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+} from '../stores/store-errors';
 
 export class DicomwebError extends Error {
   constructor(
@@ -79,11 +89,14 @@ export function mapError(error: unknown): MappedError {
     return { status: 409, message: error.message, headers: {} };
   }
   if (error instanceof StorageFull) return { status: 507, message: error.message, headers: {} };
-  if (error instanceof UpstreamUnavailable) {
+  if (error instanceof UpstreamFailure) {
+    // Unreachable or overloaded 503, too slow 504, anything else the upstream got wrong 502.
+    const status = error instanceof UpstreamUnavailable ? 503 : error instanceof UpstreamTimeout ? 504 : 502;
     const headers: Record<string, string> = {};
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
-    return { status: 503, message: error.message, headers };
+    return { status, message: error.message, headers };
   }
+  if (error instanceof UpstreamNotAcceptable) return { status: 406, message: error.message, headers: {} };
   if (error instanceof StoreError) return { status: 500, message: error.message, headers: {} };
   if (error instanceof InvalidDicom) return { status: 400, message: error.message, headers: {} };
   if (error instanceof HttpException) return { status: error.getStatus(), message: error.message, headers: {} };

@@ -1,12 +1,14 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { DEFAULT_STORE } from '../stores/store-tokens';
-import { DicomStore } from '../stores/dicom-store';
-import { LocalStore } from '../stores/local/local-store';
+import { Controller, Get } from '@nestjs/common';
+import { StoreRegistry } from '../stores/registry';
 
-/** Liveness and readiness. Readiness checks that the default store's index answers. */
+/**
+ * Liveness and readiness. Ready means the gateway can serve: every store reports its health, but
+ * an unhealthy remote store does not make the gateway unready (the others still answer, and that
+ * store's requests fail cleanly with 503).
+ */
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(DEFAULT_STORE) private readonly store: DicomStore) {}
+  constructor(private readonly stores: StoreRegistry) {}
 
   @Get('live')
   live(): { status: string } {
@@ -15,10 +17,8 @@ export class HealthController {
 
   @Get('ready')
   ready(): { status: string; stores: Record<string, string> } {
-    let state = 'ok';
-    if (this.store instanceof LocalStore) {
-      this.store.index.db.prepare('SELECT 1').get(); // throws (-> 500) when the index is unusable
-    } else state = 'unknown';
-    return { status: 'ok', stores: { [this.store.name]: state } };
+    const stores: Record<string, string> = {};
+    for (const store of this.stores.list()) stores[store.name] = store.health.status;
+    return { status: 'ok', stores };
   }
 }

@@ -11,6 +11,7 @@ import { QidoQuery, QidoResult } from './qido-query';
 import {
   InstanceRef,
   MetadataEntry,
+  RelayedAnswer,
   RetrieveScope,
   StoredBulkData,
   StoredFrames,
@@ -54,6 +55,17 @@ export interface StoreCapabilities {
   wado: boolean;
 }
 
+/** What a store knows of its own health, without waiting on anything (GET /api/stores). */
+export interface StoreHealth {
+  status: 'healthy' | 'unhealthy' | 'unknown';
+  /** Why, for a human; never a secret. */
+  detail?: string;
+  /** When it was last found out (ISO 8601). */
+  checkedAt?: string;
+  /** Remote stores: the state of the circuit breaker. */
+  circuit?: 'closed' | 'open' | 'half-open';
+}
+
 export interface DicomStore {
   readonly name: string;
   readonly kind: string;
@@ -71,16 +83,20 @@ export interface DicomStore {
   search(query: QidoQuery): Promise<QidoResult>;
   /**
    * WADO-RS (PS3.18 10.4), see wado-types.ts. Each resolves only once the addressed resource is
-   * known to exist (NotFound otherwise), so an answer can still fail cleanly before it starts;
-   * what they resolve to is read lazily and as stored, and converted above the stores.
+   * known to exist (NotFound otherwise), so an answer can still fail cleanly before it starts.
+   * A store holding the bytes hands them out as stored, read lazily, and they are converted above
+   * the stores; a remote store may instead relay its upstream's answer (RelayedAnswer), in which
+   * the upstream did the conversions.
    */
   /** The stored DICOM JSON of every instance in scope (BulkDataURIs relative). */
   metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>>;
   /** Every instance in scope, in series and instance number order, ready to be opened. */
-  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[]>;
-  /** The frames of one instance. */
-  frames(ref: InstanceRef, want: TransferSyntaxChoice): Promise<StoredFrames>;
+  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[] | RelayedAnswer>;
+  /** The frames of one instance; `numbers` (1-based, in the order asked) for stores that relay. */
+  frames(ref: InstanceRef, want: TransferSyntaxChoice, numbers: number[]): Promise<StoredFrames | RelayedAnswer>;
   /** One bulk data value, by the tag path of its BulkDataURI ("7FE00010", "00540016/0/00181074"). */
-  bulkdata(ref: InstanceRef, tagPath: string): Promise<StoredBulkData>;
+  bulkdata(ref: InstanceRef, tagPath: string, want: TransferSyntaxChoice): Promise<StoredBulkData | RelayedAnswer>;
+  /** Current health, as last found out (a remote store probes in the background). */
+  health(): StoreHealth;
   close(): Promise<void>;
 }

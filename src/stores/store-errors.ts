@@ -18,9 +18,42 @@ export class StorageFull extends StoreError {}
 /** The study, series, instance or frame asked for does not exist. */
 export class NotFound extends StoreError {}
 
-/** A remote store could not be reached or answered with a server error. */
-export class UpstreamUnavailable extends StoreError {
-  constructor(message: string, readonly retryAfterSeconds?: number) {
+/** No store of that name is configured. */
+export class UnknownStore extends NotFound {}
+
+/** A remote store failed to answer usefully; never the client's fault (5xx). */
+export class UpstreamFailure extends StoreError {
+  constructor(
+    message: string,
+    /** When asking again makes sense (Retry-After), if known. */
+    readonly retryAfterSeconds?: number,
+    /** The upstream's HTTP status, when it answered at all. */
+    readonly upstreamStatus?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A remote store could not be reached, is overloaded, or its circuit breaker is open (503). */
+export class UpstreamUnavailable extends UpstreamFailure {}
+
+/** A remote store did not answer within its time limits (504). */
+export class UpstreamTimeout extends UpstreamFailure {}
+
+/** A remote store answered with a server error, a malformed answer, or refused the gateway's own
+ *  credentials (502). */
+export class UpstreamError extends UpstreamFailure {}
+
+/** A remote store cannot produce the representation asked for (406). */
+export class UpstreamNotAcceptable extends StoreError {}
+
+/** A remote store refused to store an instance, with the PS3.18 Table 10.5.3-2 failure reason it
+ *  gave (or 0x0110 when it dropped the instance without saying why). */
+export class UpstreamRefused extends StoreError {
+  constructor(
+    message: string,
+    readonly failureReason: number,
+  ) {
     super(message);
   }
 }

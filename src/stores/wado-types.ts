@@ -4,6 +4,7 @@
  * transfer syntaxes and framing answers is done once, above the stores (dicomweb/wado/ with the
  * encoders of dicom/), so every backend gets it without copying it.
  */
+import { Readable } from 'node:stream';
 import { RandomAccessBytes } from '../dicom/random-access';
 import { PixelGeometry } from '../dicom/pixel-geometry';
 
@@ -19,12 +20,46 @@ export type RetrieveScope =
   | { level: 'series'; studyInstanceUid: string; seriesInstanceUid: string }
   | ({ level: 'instance' } & InstanceRef);
 
+/** One representation a client accepts (from its Accept header, PS3.18 8.7.3). */
+export interface AcceptedRepresentation {
+  /** Asked as multipart/related (else a single-part answer). */
+  multipart: boolean;
+  /** Payload media type, canonical ('application/dicom', 'image/jpeg') or a range ('image/*', '*\/*'). */
+  payload: string;
+  /** undefined: the default transfer syntax; '*': any. */
+  transferSyntax?: string;
+  q: number;
+}
+
 /**
  * Transfer syntaxes a client accepts, best first ('*': any). The local store returns what it
- * holds whatever this says; a remote store may pass it on so its upstream converts natively.
+ * holds whatever this says; a remote store passes `ranges` on so its upstream converts natively.
  */
 export interface TransferSyntaxChoice {
   acceptable: string[];
+  /** The client's accepted representations, in its order. */
+  ranges?: AcceptedRepresentation[];
+}
+
+/**
+ * An answer produced by a remote store's upstream, streamed on as it arrives (never buffered
+ * whole): the upstream did the conversions. dicomweb/wado re-frames it when its multipart framing
+ * is not standard and unwraps it when the client asked for a single part.
+ */
+export interface RelayedAnswer {
+  kind: 'relayed';
+  /** Content-Type of the upstream's answer, as it sent it. */
+  contentType: string;
+  /** Content-Length, when the upstream sent one. */
+  length?: number;
+  /** Errors (instead of ending) when the upstream stops in the middle. */
+  body: Readable;
+  /** Releases the upstream connection when the body will not be read (to its end). */
+  discard(): void;
+}
+
+export function isRelayed(value: unknown): value is RelayedAnswer {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'relayed';
 }
 
 /** Stored bytes opened for reading; close() releases the file (or connection). */

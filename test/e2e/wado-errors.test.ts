@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_STORE } from '../../src/stores/store-tokens';
+import { StoreRegistry } from '../../src/stores/registry';
 import { DicomStore } from '../../src/stores/dicom-store';
 import { syntheticInstance } from '../fixtures/dicom-builder';
 import { readIndex, storeRoot } from '../helpers/store-inspection';
@@ -58,7 +58,7 @@ describe('WADO-RS errors and connections', () => {
     const files = [1, 2, 3].map((n) => syntheticInstance({ seed: 100 + n, studyUid: STUDY, seriesUid: SERIES, instanceNumber: n, rows: 256, columns: 256 }));
     instanceUrls = (await stow(gw.baseUrl, files)).map((u) => local(u, gw.baseUrl));
     // Record every store call from here on, to prove refused requests never reach it.
-    const store = gw.app.get<DicomStore>(DEFAULT_STORE);
+    const store: DicomStore = gw.app.get(StoreRegistry).get();
     for (const method of ['retrieve', 'metadata', 'frames', 'bulkdata'] as const) {
       const original = store[method].bind(store) as (...args: unknown[]) => unknown;
       (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {

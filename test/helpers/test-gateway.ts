@@ -3,6 +3,7 @@
  * process (for kill -9 and memory measurements).
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -42,19 +43,44 @@ const MAIN = resolve(__dirname, '../../src/main.js');
 export interface GatewayProcess extends RunningGateway {
   child: ChildProcess;
   port: number;
+  /** Everything the process wrote to stdout and stderr so far (the last MiB). */
+  output(): string;
   /** Resident set size of the server process, in bytes, from /proc. */
   rssBytes(): number;
   kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs the gateway's entry point until it exits by itself (a start that must fail). */
+export async function runGatewayUntilExit(dataDir: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
 }
 
 export async function startGatewayProcess(dataDir: string, env: Record<string, string> = {}, port?: number): Promise<GatewayProcess> {
   const listenPort = port ?? (await freePort());
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(listenPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-1024 * 1024);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    keep(d);
+  });
   const baseUrl = `http://127.0.0.1:${listenPort}`;
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const deadline = Date.now() + 30_000;
@@ -85,5 +111,6 @@ export async function startGatewayProcess(dataDir: string, env: Record<string, s
     },
     kill,
     stop: () => kill('SIGTERM'),
+    output: () => output,
   };
 }

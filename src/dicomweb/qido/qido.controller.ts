@@ -1,9 +1,10 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DICOMWEB_PREFIXES } from '../dicomweb-prefixes';
 import { QidoService } from './qido.service';
 
 /** QIDO-RS search routes (PS3.18 10.6, Table 10.6.1-1 target resources). */
-@Controller('dicomweb')
+@Controller(DICOMWEB_PREFIXES)
 export class QidoController {
   constructor(private readonly qido: QidoService) {}
 

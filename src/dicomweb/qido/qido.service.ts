@@ -6,12 +6,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG } from '../../config/config.module';
 import { GatewayConfig } from '../../config/gateway-config';
-import { DicomStore } from '../../stores/dicom-store';
 import { QidoLevel } from '../../stores/qido-query';
-import { DEFAULT_STORE } from '../../stores/store-tokens';
+import { StoreRegistry } from '../../stores/registry';
 import { negotiate } from '../accept';
 import { NotAcceptable, warningHeader } from '../errors';
-import { publicServerRoot } from '../public-url';
+import { storeTarget } from '../store-target';
 import { QidoPath, parseQidoRequest } from './qido-request';
 import { qidoResponseBody } from './qido-response';
 import { rawQueryOf } from './query-parameters';
@@ -28,18 +27,19 @@ const MORE_RESULTS =
 export class QidoService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+    private readonly stores: StoreRegistry,
   ) {}
 
   async search(request: FastifyRequest, reply: FastifyReply, level: QidoLevel, path: QidoPath): Promise<void> {
+    const { store, base } = storeTarget(request, this.stores, this.config);
     const type = negotiate(request.headers.accept, OFFERED);
     if (!type) throw new NotAcceptable(`search results are available as ${OFFERED.join(' or ')} only`);
     const { query, serverLimited, ignored } = parseQidoRequest(level, path, rawQueryOf(request.url), {
       defaultLimit: this.config.qidoDefaultLimit,
       maxLimit: this.config.qidoMaxLimit,
     });
-    const result = await this.store.search(query);
-    const body = qidoResponseBody(query, result.matches, `${publicServerRoot(request, this.config)}/dicomweb`);
+    const result = await store.search(query);
+    const body = qidoResponseBody(query, result.matches, base);
     const warnings = [...ignored, ...(result.ignored ?? []), ...(serverLimited && result.more ? [MORE_RESULTS] : [])];
     if (warnings.length > 0) reply.header('warning', warnings.map(warningHeader));
     // A Buffer, so that Fastify adds no charset parameter to the DICOM media type.

@@ -20,6 +20,16 @@ export interface FailedPart {
   message: string;
   sopClassUid?: string;
   sopInstanceUid?: string;
+  /** The Failure Reason when it is not the reason's own, e.g. the one an upstream store gave. */
+  failureReason?: number;
+  /** The store's upstream was unreachable, too slow or failing (not the instance's fault). */
+  outage?: { status: number; retryAfterSeconds?: number };
+}
+
+/** Retry-After of an answer that failed only because of the upstream (the longest asked). */
+export function stowRetryAfter(outcome: StowOutcome): number | undefined {
+  const seconds = outcome.failed.map((f) => f.outage?.retryAfterSeconds).filter((s): s is number => s !== undefined);
+  return seconds.length > 0 ? Math.max(...seconds) : undefined;
 }
 
 export interface StowOutcome {
@@ -38,6 +48,9 @@ export function stowStatus(outcome: StowOutcome): number {
   const { stored, failed } = outcome;
   const hasFailure = failed.length > 0 || outcome.framingError !== undefined;
   if (stored.length > 0) return hasFailure ? 202 : 200;
+  // Nothing stored because the upstream is down: say so (503/504/502), as any other request would.
+  const outage = failed[0]?.outage;
+  if (outage && failed.every((f) => f.outage)) return outage.status;
   if (failed.length > 0 && failed.every((f) => isConflict(f.reason))) return 409;
   if (failed.length > 0 && failed.every((f) => f.reason === 'out-of-resources')) return 413;
   return 400;
@@ -62,7 +75,7 @@ export function stowResponseBody(
       Value: outcome.failed.map((f) => ({
         '00081150': ui(f.sopClassUid),
         '00081155': ui(f.sopInstanceUid),
-        '00081197': { vr: 'US', Value: [failureReasonFor(f.reason)] },
+        '00081197': { vr: 'US', Value: [f.failureReason ?? failureReasonFor(f.reason)] },
       })),
     };
   }

@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { InstanceReceiver, ReceiveOptions } from '../../ingest/instance-receiver';
 import { InstanceRejected, RejectionReason } from '../../ingest/rejection';
 import { DicomStore, IncomingInstance } from '../../stores/dicom-store';
-import { InconsistentInstance, InstanceConflict, StorageFull } from '../../stores/store-errors';
+import { InconsistentInstance, InstanceConflict, StorageFull, UpstreamFailure, UpstreamRefused } from '../../stores/store-errors';
+import { mapError } from '../errors';
 import { MultipartError, readMultipart } from '../multipart/multipart-reader';
 import { parseContentType } from '../multipart/content-type';
 import { ByteLimit } from './byte-limit';
@@ -18,6 +19,14 @@ import { FailedPart, StowOutcome } from './stow-response';
 export interface StowLimits {
   maxRequestBytes: number;
   maxInstancesPerRequest: number;
+}
+
+/** A Failure Reason an upstream gave -> the gateway's reason (which decides 409 or 400). */
+function reasonOfUpstreamCode(code: number): RejectionReason {
+  if (code === 0xa900) return 'does-not-match';
+  if (code === 0xc122) return 'unsupported-transfer-syntax';
+  if ((code & 0xf000) === 0xc000) return 'cannot-understand';
+  return 'processing-failure';
 }
 
 export class StowTransaction {
@@ -121,6 +130,13 @@ export class StowTransaction {
     if (e instanceof InstanceConflict) return failure('duplicate-conflict', `part ${part}: ${e.message}`);
     if (e instanceof InconsistentInstance) return failure('inconsistent-with-archive', `part ${part}: ${e.message}`);
     if (e instanceof StorageFull) return failure('out-of-resources', `part ${part}: ${e.message}`);
+    if (e instanceof UpstreamRefused) {
+      return { ...failure(reasonOfUpstreamCode(e.failureReason), `part ${part}: ${e.message}`), failureReason: e.failureReason };
+    }
+    if (e instanceof UpstreamFailure) {
+      const { status } = mapError(e);
+      return { ...failure('processing-failure', `part ${part}: ${e.message}`), outage: { status, retryAfterSeconds: e.retryAfterSeconds } };
+    }
     this.logger.error(`part ${part} could not be stored: ${(e as Error)?.stack ?? String(e)}`);
     return failure('processing-failure', `part ${part}: internal error while storing`);
   }

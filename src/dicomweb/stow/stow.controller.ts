@@ -1,9 +1,10 @@
 import { Controller, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DICOMWEB_PREFIXES } from '../dicomweb-prefixes';
 import { StowService } from './stow.service';
 
 /** STOW-RS routes (PS3.18 10.5). */
-@Controller('dicomweb')
+@Controller(DICOMWEB_PREFIXES)
 export class StowController {
   constructor(private readonly stow: StowService) {}
 

@@ -9,12 +9,11 @@ import { GatewayConfig } from '../../config/gateway-config';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
 import { isValidUid } from '../../dicom/uid';
 import { InstanceReceiver } from '../../ingest/instance-receiver';
-import { DEFAULT_STORE } from '../../stores/store-tokens';
-import { DicomStore } from '../../stores/dicom-store';
+import { StoreRegistry } from '../../stores/registry';
 import { BadRequest, PayloadTooLarge, warningHeader } from '../errors';
-import { publicServerRoot } from '../public-url';
+import { StoreTarget, storeTarget } from '../store-target';
 import { classifyStowBody, stowResponseType } from './stow-request';
-import { stowResponseBody, stowStatus } from './stow-response';
+import { stowResponseBody, stowRetryAfter, stowStatus } from './stow-response';
 import { StowTransaction } from './stow-transaction';
 
 const MAX_WARNING_HEADERS = 20;
@@ -25,14 +24,16 @@ export class StowService {
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+    private readonly stores: StoreRegistry,
     private readonly receiver: InstanceReceiver,
   ) {}
 
   async handle(request: FastifyRequest, reply: FastifyReply, targetStudyUid?: string): Promise<void> {
     let body;
     let responseType;
+    let target: StoreTarget;
     try {
+      target = storeTarget(request, this.stores, this.config);
       if (targetStudyUid !== undefined && !isValidUid(targetStudyUid)) {
         throw new BadRequest(`"${targetStudyUid.slice(0, 80)}" is not a valid Study Instance UID`);
       }
@@ -51,7 +52,7 @@ export class StowService {
     }
 
     const transaction = new StowTransaction(
-      this.store,
+      target.store,
       this.receiver,
       {
         maxInstanceBytes: this.config.limits.maxInstanceBytes,
@@ -63,7 +64,7 @@ export class StowService {
     );
     const outcome = await transaction.run(request.raw, body);
     const status = stowStatus(outcome);
-    const base = `${publicServerRoot(request, this.config)}/dicomweb`;
+    const base = target.base;
     const responseBody = stowResponseBody(
       outcome,
       {
@@ -85,6 +86,8 @@ export class StowService {
         ` -> ${status}`,
     );
     if (outcome.limitExceeded || outcome.framingError) reply.header('connection', 'close');
+    const retryAfter = stowRetryAfter(outcome);
+    if (status >= 500 && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     if (warnings.length > 0) {
       reply.header('warning', warnings.slice(0, MAX_WARNING_HEADERS).map(warningHeader));
     }

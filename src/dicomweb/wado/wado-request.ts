@@ -13,6 +13,8 @@ import { BadRequest } from '../errors';
 export const MAX_FRAMES_PER_REQUEST = 10_000;
 
 export interface WadoParams {
+  /** A named store (/stores/{store}/dicomweb/...), resolved by store-target.ts. */
+  store?: string;
   study?: string;
   series?: string;
   instance?: string;

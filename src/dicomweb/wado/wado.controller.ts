@@ -1,11 +1,12 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DICOMWEB_PREFIXES } from '../dicomweb-prefixes';
 import { refuseUnmatchedPath } from './unmatched-path';
 import { instanceScope, seriesScope, studyScope, WadoParams } from './wado-request';
 import { WadoService } from './wado.service';
 
 /** WADO-RS routes (PS3.18 10.4). */
-@Controller('dicomweb')
+@Controller(DICOMWEB_PREFIXES)
 export class WadoController {
   constructor(private readonly wado: WadoService) {}
 

@@ -8,14 +8,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG } from '../../config/config.module';
 import { GatewayConfig } from '../../config/gateway-config';
 import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
-import { DicomStore } from '../../stores/dicom-store';
-import { DEFAULT_STORE } from '../../stores/store-tokens';
-import { RetrieveScope, StoredFrames, StoredInstance } from '../../stores/wado-types';
+import { StoreRegistry } from '../../stores/registry';
+import { isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
 import { NotAcceptable, ResourceNotFound } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
-import { publicServerRoot } from '../public-url';
+import { storeTarget } from '../store-target';
+import { sendRelayed } from './relayed-answer';
 import { frameBytesAs } from './frame-body';
 import { instanceBody } from './instance-body';
 import { DICOM, DICOM_JSON, OCTET_STREAM } from './media-types';
@@ -27,6 +27,28 @@ import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from '.
 
 const METADATA_TYPES = [DICOM_JSON, 'application/json'];
 
+/** What the client accepts, for the store: transfer syntaxes, and the ranges themselves for a
+ *  store that passes them on to its upstream. */
+function choiceOf(ranges: WadoRange[]): TransferSyntaxChoice {
+  return {
+    acceptable: acceptableSyntaxes(ranges),
+    ranges: ranges.map((r) => ({ multipart: r.multipart, payload: r.payload, transferSyntax: r.transferSyntax, q: r.q })),
+  };
+}
+
+/**
+ * For a relayed answer: whether the client's preferred representation is a single part. When it
+ * accepts only single parts and one is not possible here, 406 (the upstream answer is released).
+ */
+function wantsSinglePart(ranges: WadoRange[], possible: boolean, discard: () => void): boolean {
+  const accepted = ranges.filter((r) => r.q > 0);
+  const best = accepted[0];
+  if (best && !best.multipart && possible) return true;
+  if (accepted.some((r) => r.multipart)) return false;
+  discard();
+  throw new NotAcceptable('a single-part answer is only possible for one instance, frame or bulk data value; accept multipart/related');
+}
+
 function withSyntax(mediaType: string, transferSyntaxUid: string): string {
   return formatContentType(mediaType, { 'transfer-syntax': transferSyntaxUid });
 }
@@ -35,16 +57,18 @@ function withSyntax(mediaType: string, transferSyntaxUid: string): string {
 export class WadoService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(DEFAULT_STORE) private readonly store: DicomStore,
+    private readonly stores: StoreRegistry,
   ) {}
 
   /** Study, series or instance as multipart/related; type="application/dicom" (10.4.1.1.1-3). */
   async instances(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope): Promise<void> {
+    const { store } = storeTarget(request, this.stores, this.config);
     const ranges = wadoRanges(acceptOf(request), 'instance');
-    const stored = await this.store.retrieve(scope, { acceptable: acceptableSyntaxes(ranges) });
+    const stored = await store.retrieve(scope, choiceOf(ranges));
+    const what = `retrieve of ${scope.level} ${scope.level === 'study' ? scope.studyInstanceUid : scope.level === 'series' ? scope.seriesInstanceUid : scope.sopInstanceUid}`;
+    if (isRelayed(stored)) return sendRelayed(reply, stored, wantsSinglePart(ranges, scope.level === 'instance', stored.discard), what);
     const singlePart = scope.level === 'instance' && stored.length === 1;
     const plans = stored.map((instance) => ({ instance, selection: this.selectForInstance(ranges, instance, singlePart) }));
-    const what = `retrieve of ${scope.level} ${scope.level === 'study' ? scope.studyInstanceUid : scope.level === 'series' ? scope.seriesInstanceUid : scope.sopInstanceUid}`;
     const only = plans[0];
     if (singlePart && !only.selection.multipart) {
       const body = instanceBody(only.instance, only.selection.transferSyntaxUid);
@@ -62,8 +86,8 @@ export class WadoService {
   async metadata(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope): Promise<void> {
     const type = negotiate(acceptOf(request), METADATA_TYPES);
     if (!type) throw new NotAcceptable('Metadata is answered as application/dicom+json (or application/json) only; XML metadata is not supported');
-    const entries = await this.store.metadata(scope);
-    const base = `${publicServerRoot(request, this.config)}/dicomweb`;
+    const { store, base } = storeTarget(request, this.stores, this.config);
+    const entries = await store.metadata(scope);
     const answer = await collectSmall(metadataChunks(entries, base));
     if (answer.whole) return sendBuffer(reply, type, answer.whole);
     return sendAnswer(reply, type, { chunks: () => answer.stream! }, `metadata of ${scope.level}`);
@@ -73,8 +97,12 @@ export class WadoService {
   async frames(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
     const ref = instanceRef(params);
     const numbers = frameNumbers(params.frames);
+    const { store } = storeTarget(request, this.stores, this.config);
     const ranges = wadoRanges(acceptOf(request), 'pixels');
-    const frames = await this.store.frames(ref, { acceptable: acceptableSyntaxes(ranges) });
+    const frames = await store.frames(ref, choiceOf(ranges), numbers);
+    if (isRelayed(frames)) {
+      return sendRelayed(reply, frames, wantsSinglePart(ranges, numbers.length === 1, frames.discard), `frames of instance ${ref.sopInstanceUid}`);
+    }
     const count = frames.pixel.numberOfFrames;
     const outside = numbers.find((n) => n > count);
     if (outside !== undefined) {
@@ -87,8 +115,10 @@ export class WadoService {
   async bulkdata(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
     const ref = instanceRef(params);
     const path = bulkDataPath(params['*']);
+    const { store } = storeTarget(request, this.stores, this.config);
     const ranges = wadoRanges(acceptOf(request), 'pixels');
-    const bulk = await this.store.bulkdata(ref, path);
+    const bulk = await store.bulkdata(ref, path, choiceOf(ranges));
+    if (isRelayed(bulk)) return sendRelayed(reply, bulk, wantsSinglePart(ranges, true, bulk.discard), `bulk data ${path} of instance ${ref.sopInstanceUid}`);
     if (bulk.kind === 'pixel-data') {
       const count = bulk.frames.pixel.numberOfFrames;
       return this.sendFrames(reply, ranges, bulk.frames, Array.from({ length: count }, (_, i) => i + 1));

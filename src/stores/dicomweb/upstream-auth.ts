@@ -4,20 +4,9 @@
  * before it expires. Secrets come from the config and are never logged.
  */
 import { request } from 'undici';
+import { UpstreamAuthConfig } from '../../config/store-config';
 
-export type UpstreamAuthConfig =
-  | { type: 'none' }
-  | { type: 'basic'; username: string; password: string }
-  | { type: 'bearer'; token: string }
-  | {
-      type: 'oauth2';
-      tokenUrl: string;
-      clientId: string;
-      clientSecret: string;
-      scope?: string;
-      /** Azure AD v1 style resource/audience (e.g. the Azure DICOM service: https://dicom.healthcareapis.azure.com). */
-      audience?: string;
-    };
+export type { UpstreamAuthConfig };
 
 export interface UpstreamAuth {
   /** The Authorization header value, or undefined when none is needed. */

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DicomStore, IncomingInstance, StoreCapabilities, StoreOutcome } from '../dicom-store';
+import { DicomStore, IncomingInstance, StoreCapabilities, StoreHealth, StoreOutcome } from '../dicom-store';
 import { InconsistentInstance, InstanceConflict, StorageFull } from '../store-errors';
 import { instanceRelativePath } from './blob-layout';
 import { moveIntoPlace, removeQuietly } from './durable-files';
@@ -98,6 +98,17 @@ export class LocalStore implements DicomStore {
 
   bulkdata(ref: InstanceRef, tagPath: string): Promise<StoredBulkData> {
     return this.retrieval().bulkdata(ref, tagPath);
+  }
+
+  /** Healthy while the index answers a query. */
+  health(): StoreHealth {
+    const checkedAt = new Date().toISOString();
+    try {
+      this.index.db.prepare('SELECT 1').get();
+      return { status: 'healthy', checkedAt };
+    } catch (e) {
+      return { status: 'unhealthy', detail: `the index does not answer: ${(e as Error).message}`, checkedAt };
+    }
   }
 
   private retrieval(): LocalRetrieve {

@@ -1,0 +1,142 @@
+/**
+ * WADO-RS retrieves through an upstream: instances, frames and bulk data are relayed as the
+ * upstream streams them (RelayedAnswer), never held whole; the upstream converts to what the
+ * client accepts (upstream-accept.ts). Its answers are mapped to the standard's: 404 when the
+ * resource does not exist, 406 when it cannot be produced as asked. Where an upstream answers a
+ * client mistake with something else (Orthanc: 400 for a frame past the last, 500 for the frames
+ * of an instance without pixels), the instance's metadata is read to give the right answer.
+ */
+import { IncomingHttpHeaders } from 'node:http';
+import { DicomJsonObject } from '../../dicom/dicom-json';
+import { NotFound, UpstreamError, UpstreamFailure, UpstreamNotAcceptable } from '../store-errors';
+import { InstanceRef, RelayedAnswer, RetrieveScope, TransferSyntaxChoice } from '../wado-types';
+import { firstChunk } from '../first-chunk';
+import { upstreamAccept } from './upstream-accept';
+import { releaseBody, UpstreamClient, UpstreamResponse } from './upstream-client';
+import { errorDetail } from './upstream-failures';
+import { describeScope, scopePath, UpstreamMetadata } from './upstream-metadata';
+
+const DICOM = 'application/dicom';
+const OCTET_STREAM = 'application/octet-stream';
+const PIXEL_DATA_TAGS = ['7FE00010', '7FE00008', '7FE00009'];
+
+export class UpstreamRetrieve {
+  constructor(
+    private readonly client: UpstreamClient,
+    private readonly metadata: UpstreamMetadata,
+  ) {}
+
+  async retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<RelayedAnswer> {
+    const what = `retrieve of ${scope.level}`;
+    const response = await this.get(scopePath(scope), upstreamAccept(want, DICOM), what);
+    if (response.status === 200) return await this.relay(response, what);
+    const body = await this.client.text(response, what);
+    if (response.status === 404) throw new NotFound(`${describeScope(scope)} is not stored here`);
+    throw this.refusal(response.status, body, describeScope(scope), what);
+  }
+
+  async frames(ref: InstanceRef, want: TransferSyntaxChoice, numbers: number[]): Promise<RelayedAnswer> {
+    const what = 'retrieve of frames';
+    const scope: RetrieveScope = { level: 'instance', ...ref };
+    let response: UpstreamResponse;
+    try {
+      response = await this.get(`${scopePath(scope)}/frames/${numbers.join(',')}`, upstreamAccept(want, OCTET_STREAM), what);
+    } catch (e) {
+      // An upstream error (not an outage) may be a client mistake the upstream reports badly.
+      if (e instanceof UpstreamError) await this.explainFrames(ref, numbers);
+      throw e;
+    }
+    if (response.status === 200) return await this.relay(response, what);
+    const body = await this.client.text(response, what);
+    if (response.status !== 406) await this.explainFrames(ref, numbers);
+    if (response.status === 404) throw new NotFound(`Instance ${ref.sopInstanceUid} or its frames ${numbers.join(',')} are not stored here`);
+    throw this.refusal(response.status, body, `The frames of instance ${ref.sopInstanceUid}`, what);
+  }
+
+  async bulkdata(ref: InstanceRef, tagPath: string, want: TransferSyntaxChoice): Promise<RelayedAnswer> {
+    const what = 'retrieve of bulk data';
+    const uri = await this.metadata.bulkUri(ref, tagPath);
+    if (!uri) throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at ${tagPath}`);
+    const response = await this.get(this.pathOf(uri), upstreamAccept(want, OCTET_STREAM), what);
+    if (response.status === 200) return await this.relay(response, what);
+    const body = await this.client.text(response, what);
+    if (response.status === 404) throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at ${tagPath}`);
+    throw this.refusal(response.status, body, `Bulk data ${tagPath} of instance ${ref.sopInstanceUid}`, what);
+  }
+
+  private get(path: string, accept: string, what: string): Promise<UpstreamResponse> {
+    return this.client.send({ method: 'GET', path, headers: { accept }, what });
+  }
+
+  /**
+   * An upstream BulkDataURI -> a path below the configured DICOMweb root. Only the part from
+   * "/studies/" on is used: the host an upstream writes into its URIs (Orthanc's "Host" setting)
+   * is often not the one the gateway reaches it by, and the gateway never calls another host.
+   */
+  private pathOf(uri: string): string {
+    let url: URL;
+    try {
+      url = new URL(uri, `${this.client.origin}${this.client.rootPath}/`);
+    } catch {
+      throw new UpstreamError(`the upstream's BulkDataURI ${JSON.stringify(uri.slice(0, 100))} is not a URI`);
+    }
+    const at = url.pathname.indexOf('/studies/');
+    if (at < 0) throw new UpstreamError(`the upstream's BulkDataURI ${JSON.stringify(uri.slice(0, 100))} is not below its DICOMweb root`);
+    return url.pathname.slice(at) + url.search;
+  }
+
+  /** 406, or 400 (Orthanc: "cannot generate the following content type"): not producible as asked. */
+  private refusal(status: number, body: string, subject: string, what: string): Error {
+    const detail = errorDetail(body);
+    if (status === 406 || status === 400 || status === 415) {
+      return new UpstreamNotAcceptable(`${subject} cannot be answered as asked by the upstream${detail ? ` (${detail})` : ''}`);
+    }
+    return this.client.unexpected(status, body, what);
+  }
+
+  /** Throws NotFound when the instance has no pixels, or fewer frames than asked. */
+  private async explainFrames(ref: InstanceRef, numbers: number[]): Promise<void> {
+    let object: DicomJsonObject | undefined;
+    try {
+      object = await this.metadata.instanceObject(ref);
+    } catch (e) {
+      if (e instanceof UpstreamFailure) return; // the original failure says more
+      throw e;
+    }
+    if (!object) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
+    if (!PIXEL_DATA_TAGS.some((t) => t in object!)) throw new NotFound(`Instance ${ref.sopInstanceUid} has no Pixel Data, so no frames`);
+    const count = Number(object['00280008']?.Value?.[0] ?? 1) || 1;
+    const outside = numbers.find((n) => n > count);
+    if (outside !== undefined) {
+      throw new NotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${count} frame${count === 1 ? '' : 's'}`);
+    }
+  }
+
+  /** The answer, once its first bytes arrived: a failure before them is still a clean 5xx. */
+  private async relay(response: UpstreamResponse, what: string): Promise<RelayedAnswer> {
+    const body = response.body;
+    try {
+      const first = await firstChunk(body);
+      if (first) body.unshift(first);
+    } catch (e) {
+      throw this.client.failedBody(e, what);
+    }
+    // Later, a body that breaks counts against the upstream (circuit breaker, health); whoever
+    // sends it on aborts the client's answer and logs it.
+    body.once('error', (e) => {
+      if ((e as { code?: string }).code !== 'UND_ERR_ABORTED') this.client.failedBody(e, what);
+    });
+    return {
+      kind: 'relayed',
+      contentType: String(response.headers['content-type'] ?? OCTET_STREAM),
+      length: contentLength(response.headers),
+      body,
+      discard: () => releaseBody(body),
+    };
+  }
+}
+
+function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}

@@ -1,0 +1,14 @@
+/** Builds one store from its configuration: the only place that knows every kind of store. */
+import { StoreConfig } from '../config/store-config';
+import { DicomStore } from './dicom-store';
+import { DicomwebStore } from './dicomweb/dicomweb-store';
+import { LocalStore } from './local/local-store';
+
+export function createStore(config: StoreConfig): DicomStore {
+  switch (config.kind) {
+    case 'local':
+      return new LocalStore(config.name, config.path);
+    case 'dicomweb':
+      return new DicomwebStore(config);
+  }
+}

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config';
+import { ConfigError } from '../../src/config/gateway-config';
+import { DicomwebStoreConfig } from '../../src/config/store-config';
+import { makeTempDir } from '../helpers/temp-dir';
+
+function withYaml<T>(yaml: string, run: (file: string) => T): T {
+  const dir = makeTempDir('stores-cfg');
+  try {
+    const file = join(dir.path, 'gateway.yaml');
+    writeFileSync(file, yaml);
+    return run(file);
+  } finally {
+    dir.remove();
+  }
+}
+
+function problems(yaml: string, env: Record<string, string> = {}): string[] {
+  return withYaml(yaml, (file) => {
+    try {
+      loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data', ...env });
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      return e.problems;
+    }
+    assert.fail('expected a ConfigError');
+  });
+}
+
+test('without a stores list: one local store named default under DATA_DIR, as before', () => {
+  const c = loadConfig({ DATA_DIR: '/tmp/gw-data' });
+  assert.deepEqual(c.stores, [{ name: 'default', kind: 'local', path: '/tmp/gw-data/stores/default' }]);
+  assert.equal(c.defaultStore, 'default');
+});
+
+test('a local store, an Orthanc upstream and an OAuth2 upstream with its secret from the environment', () => {
+  const yaml = `
+defaultStore: edge
+stores:
+  - name: edge
+    kind: local
+  - name: archive
+    kind: local
+    path: /srv/archive
+  - name: orthanc
+    kind: dicomweb
+    url: http://orthanc:8042/dicom-web/
+    percentEncodeQuery: false
+    auth: { type: basic, username: gateway, passwordEnv: ORTHANC_PASSWORD }
+    timeouts: { connectMs: 1000, firstByteMs: 5000 }
+    retries: { attempts: 2 }
+    circuitBreaker: { failureThreshold: 3, openMs: 2000 }
+  - name: azure
+    kind: dicomweb
+    url: https://ws-dicom.dicom.azurehealthcareapis.com/v1
+    auth:
+      type: oauth2
+      tokenUrl: https://login.microsoftonline.com/tenant/oauth2/token
+      clientId: gateway-app
+      clientSecretEnv: AZURE_SECRET
+      audience: https://dicom.healthcareapis.azure.com
+`;
+  const c = withYaml(yaml, (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data', ORTHANC_PASSWORD: 'pw-1', AZURE_SECRET: 's3cret' }));
+  assert.equal(c.defaultStore, 'edge');
+  assert.deepEqual(c.stores.map((s) => [s.name, s.kind]), [['edge', 'local'], ['archive', 'local'], ['orthanc', 'dicomweb'], ['azure', 'dicomweb']]);
+  assert.equal((c.stores[0] as { path: string }).path, '/tmp/gw-data/stores/edge');
+  assert.equal((c.stores[1] as { path: string }).path, '/srv/archive');
+  const orthanc = c.stores[2] as DicomwebStoreConfig;
+  assert.equal(orthanc.url, 'http://orthanc:8042/dicom-web');
+  assert.equal(orthanc.percentEncodeQuery, false);
+  assert.deepEqual(orthanc.auth, { type: 'basic', username: 'gateway', password: 'pw-1' });
+  assert.deepEqual(orthanc.timeouts, { connectMs: 1000, firstByteMs: 5000, idleMs: 60_000 });
+  assert.deepEqual(orthanc.retries, { attempts: 2, baseDelayMs: 100, maxDelayMs: 2000 });
+  assert.deepEqual(orthanc.circuitBreaker, { failureThreshold: 3, openMs: 2000 });
+  assert.equal(orthanc.verifyDuplicates, true);
+  const azure = c.stores[3] as DicomwebStoreConfig;
+  assert.equal(azure.percentEncodeQuery, true);
+  assert.deepEqual(azure.auth, {
+    type: 'oauth2',
+    tokenUrl: 'https://login.microsoftonline.com/tenant/oauth2/token',
+    clientId: 'gateway-app',
+    clientSecret: 's3cret',
+    scope: undefined,
+    audience: 'https://dicom.healthcareapis.azure.com',
+  });
+});
+
+test('every problem names the store and the key, all at once, and never shows a secret', () => {
+  const found = problems(
+    `
+stores:
+  - name: Bad_Name
+    kind: local
+  - name: twin
+    kind: local
+  - name: twin
+    kind: local
+  - name: x
+    kind: ftp
+  - name: aws
+    kind: healthimaging
+  - name: up
+    kind: dicomweb
+    url: ftp://nope
+    pasword: typo
+    timeouts: { connectMs: -1 }
+    auth: { type: basic, username: u, password: inline-secret, passwordEnv: PW }
+  - name: up2
+    kind: dicomweb
+    auth: { type: bearer, tokenEnv: MISSING_TOKEN }
+`,
+  );
+  const expect = [
+    /stores\[0\] \(Bad_Name\): name: "Bad_Name" must be/,
+    /stores\[2\] \(twin\): name: another store already has this name/,
+    /stores\[3\] \(x\): kind: "ftp" is not one of local, dicomweb, healthimaging, gcp/,
+    /stores\[4\] \(aws\): kind: "healthimaging" stores are not available/,
+    /stores\[5\] \(up\): url: "ftp:\/\/nope" is not an http\(s\) URL/,
+    /stores\[5\] \(up\): pasword: unknown key/,
+    /stores\[5\] \(up\): timeouts\.connectMs: "-1" is not an integer/,
+    /stores\[5\] \(up\): auth\.password: give either password or passwordEnv, not both/,
+    /stores\[6\] \(up2\): url: required/,
+    /stores\[6\] \(up2\): auth\.tokenEnv: the environment variable MISSING_TOKEN is not set/,
+    /defaultStore: required when several stores are listed/,
+  ];
+  for (const re of expect) assert.ok(found.some((p) => re.test(p)), `${re} in:\n${found.join('\n')}`);
+  assert.ok(!found.join('\n').includes('inline-secret'), 'a secret never appears in a message');
+});
+
+test('defaultStore must name a listed store; a single store is the default without saying so', () => {
+  assert.ok(problems('defaultStore: nope\nstores:\n  - { name: a, kind: local }\n').some((p) => /defaultStore: "nope" is not the name of a listed store \(a\)/.test(p)));
+  const c = withYaml('stores:\n  - { name: only, kind: local }\n', (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data' }));
+  assert.equal(c.defaultStore, 'only');
+  assert.ok(problems('stores: []\n').some((p) => /stores: expected a non-empty list/.test(p)));
+});
