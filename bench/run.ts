@@ -12,6 +12,7 @@ import { memoryFigures } from './figures/memory';
 import { qidoFigures } from './figures/qido';
 import { scaleFigures } from './figures/scale';
 import { stowFigures } from './figures/stow';
+import { upstreamFigures } from './figures/upstream';
 import { wadoFigures } from './figures/wado';
 
 const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: { repeats: number; quick: boolean }) => Promise<void>> = {
@@ -20,6 +21,7 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   wado: wadoFigures,
   memory: memoryFigures,
   scale: scaleFigures,
+  upstream: upstreamFigures,
 };
 
 async function main(): Promise<void> {
