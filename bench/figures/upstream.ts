@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ctSeries, freshTag, multipart } from '../lib/data';
-import { get, stow } from '../lib/http';
+import { get, stow, sustainedRetrieve } from '../lib/http';
 import { interleaved } from '../lib/interleave';
 import { runLoad } from '../lib/load';
 import { qidoStudy } from '../lib/qido-data';
@@ -75,11 +75,7 @@ export async function upstreamFigures(servers: BenchServer[], report: Report, op
       uids.push(...batch.map((s) => s.studyUid));
     }
 
-    const retrieve = await interleaved(pair, options.repeats, async (server) => {
-      const t0 = process.hrtime.bigint();
-      const r = await ok(server, `/studies/${series.studyUid}`, DICOM);
-      return { mbps: r.bytes / 1e6 / (Number(process.hrtime.bigint() - t0) / 1e9) };
-    });
+    const retrieve = await interleaved(pair, options.repeats, (server) => sustainedRetrieve(server, `/studies/${series.studyUid}`, DICOM, options.quick ? 1000 : 2000));
     add(report, `via gateway: study retrieve, ${SLICES} x 0.5 MB`, 'MB/s', retrieve);
 
     const frames = await interleaved(pair, options.repeats, async (server) => {
@@ -109,7 +105,7 @@ export async function upstreamFigures(servers: BenchServer[], report: Report, op
 }
 
 function add(report: Report, figure: string, unit: string, results: Map<string, Map<string, number[]>>): void {
-  const [key] = [...results.get('gateway')!.keys()];
+  const [key] = [...results.get('gateway')!.keys()]; // the first metric of each measurement
   report.add({
     figure,
     unit,

@@ -37,7 +37,7 @@ export class PartHeaderRewriter extends Transform {
     private readonly rewrite: HeaderRewrite,
     private readonly maxHeaderBytes = 16 * 1024,
   ) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
     this.marker = Buffer.from(`\n--${boundary}`, 'latin1');
   }
 

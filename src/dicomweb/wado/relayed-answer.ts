@@ -14,7 +14,7 @@
  * cut answer never looks complete.
  */
 import type { FastifyReply } from 'fastify';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { RelayedAnswer } from '../../stores/wado-types';
 import { formatContentType, parseContentType } from '../multipart/content-type';
 import { MultipartError, MultipartPart, readMultipart } from '../multipart/multipart-reader';
@@ -52,7 +52,15 @@ export async function sendRelayed(reply: FastifyReply, answer: RelayedAnswer, si
   // Orthanc writes `type="application/octet-stream; transfer-syntax=..."`: the media type only.
   const type = payload ? bareType(payload) : 'application/octet-stream';
   const rewriter = new PartHeaderRewriter(boundary, (headers) => partHeaders(headers, type));
-  pipeline(answer.body, rewriter, () => undefined); // errors reach the rewriter, which aborts the answer
+  // A plain pipe, not stream.pipeline: pipeline builds an AbortError (a DOMException with its
+  // stack) for every answer it finishes, 2% of the gateway's CPU for relayed frames. Errors of
+  // either side are passed on by hand: an upstream failure aborts the answer, a client gone
+  // stops the upstream.
+  answer.body.on('error', (e) => rewriter.destroy(e));
+  rewriter.on('close', () => {
+    if (!answer.body.readableEnded) answer.body.destroy();
+  });
+  answer.body.pipe(rewriter);
   try {
     return await pipeAnswer(reply, multipartContentType(boundary, type), undefined, rewriter, what);
   } catch (e) {
