@@ -39,8 +39,26 @@ export interface IncomingInstance {
   /** DICOM JSON of the whole instance; BulkDataURIs are relative ("bulkdata/<tag path>"). */
   metadata: DicomJsonObject;
   /** The staged Part-10 file. A store that moves it away (instead of copying) sets `moved`. */
-  staged: { path: string; size: number; sha256: string; moved?: boolean };
+  staged: {
+    path: string;
+    size: number;
+    sha256: string;
+    moved?: boolean;
+    /** The file belongs to someone else (the edge spool): a store must copy it, never move or
+     *  delete it (and so never sets `moved`). */
+    readOnly?: boolean;
+  };
   open(): Readable;
+  /** Who sent it and how, for routing and priority (edge forwarding); absent for internal copies. */
+  context?: IngestContext;
+}
+
+export interface IngestContext {
+  /** The client's authenticated name, else its IP address. */
+  callingClient?: string;
+  /** A priority the client asked for (X-Priority header), as sent: the edge decides whether this
+   *  client may ask for one. */
+  requestedPriority?: string;
 }
 
 export type StoreOutcome =
@@ -48,6 +66,12 @@ export type StoreOutcome =
   | { kind: 'stored' }
   /** The store already held this SOP Instance UID with identical bytes: nothing was written. */
   | { kind: 'already-stored' };
+
+/**
+ * The outcome of one instance of a batch (DicomStore.storeBatch, storeAll in store-batch.ts): what
+ * `store()` would have resolved with, or the error it would have thrown.
+ */
+export type BatchItemOutcome = { ok: true; outcome: StoreOutcome } | { ok: false; error: Error };
 
 export interface StoreCapabilities {
   stow: boolean;
@@ -75,6 +99,28 @@ export interface DicomStore {
    * (InstanceConflict, StorageFull, ...) when this one instance cannot be stored.
    */
   store(instance: IncomingInstance): Promise<StoreOutcome>;
+  /**
+   * Optional: stores several instances in fewer round trips than one `store()` each (a remote store
+   * sends them in one request). Callers use `storeAll()` (store-batch.ts), which falls back to
+   * `store()` one by one for a store without it. The contract:
+   * - It resolves with exactly one BatchItemOutcome per instance, in the order given. An entry is
+   *   what `store()` would have given for that instance: `{ ok: true, outcome }` once it is durable
+   *   (or was already held with identical bytes), `{ ok: false, error }` with the StoreError
+   *   `store()` would have thrown (InstanceConflict, StorageFull, UpstreamRefused, ...). The failure
+   *   of one instance never fails the others.
+   * - A failure of the whole request that says nothing of any one instance and means "try again
+   *   later" - the store cannot be reached, is overloaded or paused (UpstreamUnavailable), or did
+   *   not answer in time (UpstreamTimeout) - rejects the promise as a whole with that error, so the
+   *   caller retries the whole batch. Some instances may have been stored before it happened:
+   *   storing again is safe (they come back as already-stored).
+   * - Any other failure of a request (UpstreamError: a 5xx, a broken connection, an answer that
+   *   cannot be read) is given as the `error` of every instance that request left undecided; it
+   *   does not reject the promise.
+   * - The same SOP Instance UID twice in one batch is handled as two `store()` calls in turn.
+   * - Staged files are treated as by `store()`: never moved when `readOnly`, and `moved` set on
+   *   each one a store did move.
+   */
+  storeBatch?(instances: IncomingInstance[]): Promise<BatchItemOutcome[]>;
   /**
    * QIDO-RS search (PS3.18 10.6): matches in a stable order, already paged. A promise of a page
    * rather than a stream: a page is bounded by the server's maximum limit, and whether more

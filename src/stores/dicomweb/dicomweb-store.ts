@@ -8,7 +8,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { DicomwebStoreConfig } from '../../config/store-config';
-import { DicomStore, IncomingInstance, StoreCapabilities, StoreHealth, StoreOutcome } from '../dicom-store';
+import { BatchItemOutcome, DicomStore, IncomingInstance, StoreCapabilities, StoreHealth, StoreOutcome } from '../dicom-store';
 import { QidoQuery, QidoResult } from '../qido-query';
 import { InstanceRef, MetadataEntry, RelayedAnswer, RetrieveScope, TransferSyntaxChoice } from '../wado-types';
 import { UpstreamClient } from './upstream-client';
@@ -46,6 +46,11 @@ export class DicomwebStore implements DicomStore {
 
   store(instance: IncomingInstance): Promise<StoreOutcome> {
     return this.stower.store(instance);
+  }
+
+  /** Several instances in one STOW-RS request (see DicomStore.storeBatch, upstream-stow-batch.ts). */
+  storeBatch(instances: IncomingInstance[]): Promise<BatchItemOutcome[]> {
+    return this.stower.storeBatch(instances);
   }
 
   search(query: QidoQuery): Promise<QidoResult> {

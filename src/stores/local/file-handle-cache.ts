@@ -11,12 +11,20 @@ interface Entry {
   handle: FileHandle;
   size: number;
   users: number;
+  /** Forgotten while in use: closed by its last release instead of being kept. */
+  retired?: boolean;
+}
+
+interface Opening {
+  promise: Promise<Entry>;
+  /** forget() was called while the file was being opened: the entry is not to be kept. */
+  forgotten: boolean;
 }
 
 export class FileHandleCache {
   /** Map order is recency order: re-inserted on every use. */
   private readonly entries = new Map<string, Entry>();
-  private readonly opening = new Map<string, Promise<Entry>>();
+  private readonly opening = new Map<string, Opening>();
 
   constructor(private readonly capacity = 256) {}
 
@@ -29,10 +37,14 @@ export class FileHandleCache {
     } else {
       let pending = this.opening.get(path);
       if (!pending) {
-        pending = this.openEntry(path).finally(() => this.opening.delete(path));
-        this.opening.set(path, pending);
+        const opening: Opening = { promise: undefined!, forgotten: false };
+        opening.promise = this.openEntry(path, opening).finally(() => {
+          if (this.opening.get(path) === opening) this.opening.delete(path);
+        });
+        this.opening.set(path, opening);
+        pending = opening;
       }
-      entry = await pending;
+      entry = await pending.promise;
     }
     const e = entry;
     e.users++;
@@ -44,9 +56,29 @@ export class FileHandleCache {
         if (released) return;
         released = true;
         e.users--;
-        this.evict();
+        if (!e.retired) this.evict();
+        else if (e.users === 0) void e.handle.close().catch(() => undefined);
       },
     };
+  }
+
+  /**
+   * The file at `path` was deleted: its handle is not handed out again (a later file at the same
+   * path is opened afresh). Reads holding it finish on the unlinked file, which is closed at their
+   * last release; an open under way when this is called is closed after its readers instead of
+   * being kept.
+   */
+  forget(path: string): void {
+    const opening = this.opening.get(path);
+    if (opening) {
+      opening.forgotten = true;
+      this.opening.delete(path);
+    }
+    const entry = this.entries.get(path);
+    if (!entry) return;
+    this.entries.delete(path);
+    if (entry.users > 0) entry.retired = true;
+    else void entry.handle.close().catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
@@ -55,10 +87,16 @@ export class FileHandleCache {
     await Promise.all(all.map((e) => e.handle.close().catch(() => undefined)));
   }
 
-  private async openEntry(path: string): Promise<Entry> {
+  private async openEntry(path: string, opening: Opening): Promise<Entry> {
     const handle = await open(path, 'r');
     try {
-      const entry = { handle, size: (await handle.stat()).size, users: 0 };
+      const entry: Entry = { handle, size: (await handle.stat()).size, users: 0 };
+      if (opening.forgotten) {
+        // Its waiting readers take it (each acquire awaits before counting itself); the last
+        // release closes it.
+        entry.retired = true;
+        return entry;
+      }
       this.entries.set(path, entry);
       this.evict();
       return entry;

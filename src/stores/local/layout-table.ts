@@ -21,6 +21,11 @@ export class LayoutTable {
     );
   }
 
+  /** Drops a deleted instance's layout: SQLite may give its pk to the next instance stored. */
+  forget(instancePk: number): void {
+    this.cache.delete(instancePk);
+  }
+
   /** The layout of a row read with its layout column; parsed once, then cached. */
   parse(instancePk: number, text: string | null): InstanceLayout | undefined {
     const cached = this.cache.get(instancePk);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DicomStore, IncomingInstance, StoreCapabilities, StoreHealth, StoreOutcome } from '../dicom-store';
 import { InconsistentInstance, InstanceConflict, StorageFull } from '../store-errors';
 import { instanceRelativePath } from './blob-layout';
-import { moveIntoPlace, removeQuietly } from './durable-files';
+import { copyIntoPlace, moveIntoPlace, removeQuietly } from './durable-files';
 import { KeyedLock } from './keyed-lock';
 import { locatePixelData } from './pixel-data-location';
 import { SeriesInOtherStudy, SqliteIndex } from './sqlite-index';
@@ -15,6 +15,17 @@ import { QidoQuery, QidoResult } from '../qido-query';
 import { LocalSearch } from './local-search';
 import { InstanceRef, MetadataEntry, RetrieveScope, StoredBulkData, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../wado-types';
 import { LocalRetrieve } from './local-retrieve';
+import { deleteInstanceRows, forgetRetrieveCaches, removeStoredFile } from './instance-deletion';
+
+/**
+ * Work that must commit or fail with the indexing of an instance (the edge outbox): `withinIndexing`
+ * runs inside the SQLite transaction (synchronous; throwing refuses the instance), `afterCommit`
+ * once the instance is durable and indexed (never throws back into the upload).
+ */
+export interface IndexParticipant {
+  withinIndexing(instance: IncomingInstance): void;
+  afterCommit?(instance: IncomingInstance): void;
+}
 
 export class LocalStore implements DicomStore {
   readonly kind = 'local';
@@ -23,6 +34,7 @@ export class LocalStore implements DicomStore {
   private readonly locks = new KeyedLock();
   /** Series folders already created: saves a mkdir round trip per instance. */
   private readonly knownDirectories = new Set<string>();
+  private readonly participants: IndexParticipant[] = [];
   private searcher?: LocalSearch;
   private retriever?: LocalRetrieve;
 
@@ -48,8 +60,13 @@ export class LocalStore implements DicomStore {
       const relative = instanceRelativePath(identity);
       const absolute = join(this.root, relative);
       try {
-        await moveIntoPlace(instance.staged.path, absolute, this.knownDirectories);
-        instance.staged.moved = true;
+        if (instance.staged.readOnly) {
+          // Someone else's file (the edge spool): copied, never moved.
+          await copyIntoPlace(instance.staged.path, absolute, this.knownDirectories);
+        } else {
+          await moveIntoPlace(instance.staged.path, absolute, this.knownDirectories);
+          instance.staged.moved = true;
+        }
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new StorageFull('The store has no disk space left');
         throw e;
@@ -68,6 +85,7 @@ export class LocalStore implements DicomStore {
             pixelData: locatePixelData(instance.parsed),
           });
           if (layout) this.retrieval().layouts.saveForSop(identity.sopInstanceUid, layout);
+          for (const participant of this.participants) participant.withinIndexing(instance);
         })();
       } catch (e) {
         // Not indexed means not stored: take the file back out so nothing unindexed lingers.
@@ -76,7 +94,34 @@ export class LocalStore implements DicomStore {
         if ((e as { code?: string }).code === 'SQLITE_FULL') throw new StorageFull('The index has no disk space left');
         throw e;
       }
+      for (const participant of this.participants) participant.afterCommit?.(instance);
       return { kind: 'stored' };
+    });
+  }
+
+  addIndexParticipant(participant: IndexParticipant): void {
+    this.participants.push(participant);
+  }
+
+  /**
+   * Deletes a stored instance (edge retention: forwarded, so its disk space is freed); false when
+   * it is not stored. The index then is as if it had never been stored (instance-deletion.ts).
+   * Under the instance's lock, so it never interleaves with a store() of the same SOP Instance.
+   *
+   * The rows go first, in one transaction, the file after: a crash in between leaves an orphan
+   * file (no row points at it, nothing serves it), never a row without its file. Nothing collects
+   * such orphans (the staging sweep only empties the staging folder); they are harmless, and
+   * storing the same instance again renames its new file over the orphan. A failing unlink is
+   * thrown (the disk space was not freed) with the rows already gone: the same orphan.
+   */
+  async deleteInstance(sopInstanceUid: string): Promise<boolean> {
+    return this.locks.run(sopInstanceUid, async () => {
+      const deleted = deleteInstanceRows(this.index.db, sopInstanceUid);
+      if (!deleted) return false;
+      // Before the unlink: no reader is handed the cached handle of a file that is going away.
+      if (this.retriever) forgetRetrieveCaches(this.retriever, this.root, deleted);
+      await removeStoredFile(this.root, deleted.filePath);
+      return true;
     });
   }
 
