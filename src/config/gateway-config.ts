@@ -2,6 +2,7 @@
  * The one typed configuration of the gateway. Built once at start from the environment and an
  * optional YAML file (CONFIG_FILE); nothing else in the code reads process.env.
  */
+import { EdgeConfig } from './edge-config';
 import { StoreConfig } from './store-config';
 
 export interface LimitsConfig {
@@ -21,6 +22,8 @@ export interface GatewayConfig {
   /** Root of the embedded store and the staging area. */
   dataDir: string;
   redisUrl?: string;
+  /** Prefix of every Redis key (queues, cache): several gateways, or test runs, share one Redis. */
+  redisKeyPrefix: string;
   configFile?: string;
   /** Public base URL of the gateway (scheme://host[:port][/prefix]); derived from requests when unset. */
   publicBaseUrl?: string;
@@ -38,6 +41,8 @@ export interface GatewayConfig {
   stores: StoreConfig[];
   /** Name of the store that also answers at /dicomweb. */
   defaultStore: string;
+  /** Edge store-and-forward (YAML `edge`); off when absent. */
+  edge?: EdgeConfig;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {

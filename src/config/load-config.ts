@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, DEFAULT_LIMITS, GatewayConfig } from './gateway-config';
+import { loadEdge } from './load-edge';
 import { loadStores } from './load-stores';
 
 type Env = Record<string, string | undefined>;
@@ -59,6 +60,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (publicBaseUrl && !isHttpUrl(publicBaseUrl)) {
     problems.push(`PUBLIC_BASE_URL (publicBaseUrl): "${publicBaseUrl}" is not an http(s) URL`);
   }
+  const redisKeyPrefix = str('REDIS_KEY_PREFIX', 'redisKeyPrefix', 'dicomweb-gateway')!;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(redisKeyPrefix)) {
+    problems.push(`REDIS_KEY_PREFIX (redisKeyPrefix): "${redisKeyPrefix}" must be 1-64 letters, digits, dots, dashes or underscores`);
+  }
   const logLevel = str('LOG_LEVEL', 'logLevel', 'info')!;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`LOG_LEVEL (logLevel): "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -69,12 +74,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
 
   const qidoMaxLimit = int('QIDO_MAX_LIMIT', 'qidoMaxLimit', 1000, 1, 1_000_000);
   const { stores, defaultStore } = loadStores(file, env, dataDir, problems);
+  const edge = loadEdge(file, stores, defaultStore, problems);
 
   const config: GatewayConfig = {
     host,
     port,
     dataDir,
     redisUrl,
+    redisKeyPrefix,
     configFile: env.CONFIG_FILE,
     publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
     trustProxy: bool('TRUST_PROXY', 'trustProxy', false),
@@ -91,6 +98,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     qidoDefaultLimit: int('QIDO_DEFAULT_LIMIT', 'qidoDefaultLimit', Math.min(100, qidoMaxLimit), 1, 1_000_000),
     stores,
     defaultStore,
+    edge,
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(
