@@ -78,7 +78,11 @@ describe('durability under kill -9', () => {
           })(),
         );
       }
-      await new Promise((r) => setTimeout(r, 150 + random() * 900));
+      // Kill after a random share of this round's uploads went out, not after a random time: on
+      // a fast machine a timer could let every upload finish first and the kill hit an idle server.
+      const startedAt = next;
+      const share = 8 + Math.floor(random() * 24);
+      while (next - startedAt < share && next < INSTANCES) await new Promise((r) => setTimeout(r, 5));
       killed = true;
       await gateway.kill('SIGKILL');
       await Promise.all(senders);
