@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
 import { GatewayConfig } from './config/gateway-config';
 import { DicomwebModule } from './dicomweb/dicomweb.module';
+import { ForwardingModule } from './forwarding/forwarding.module';
 import { OpsModule } from './ops/ops.module';
 
 @Module({})
@@ -9,7 +10,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DicomwebModule, OpsModule],
+      imports: [ConfigModule.forRoot(config), DicomwebModule, OpsModule, ForwardingModule],
     };
   }
 }

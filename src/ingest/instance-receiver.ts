@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { InvalidDicom } from '../dicom/errors';
 import { Part10Parser } from '../dicom/part10-parser';
 import { toDicomJson } from '../dicom/dicom-json';
-import { IncomingInstance } from '../stores/dicom-store';
+import { IncomingInstance, IngestContext } from '../stores/dicom-store';
 import { InstanceRejected } from './rejection';
 import { StagingArea } from './staging-area';
 import { checkInstance } from './instance-checks';
@@ -22,6 +22,8 @@ export interface ReceiveOptions {
   inlineBinaryThreshold: number;
   /** When set (STOW to /studies/{uid}), an instance of another study is refused. */
   expectedStudyUid?: string;
+  /** Who sent the instances (routing and priority at the edge). */
+  context?: IngestContext;
 }
 
 export class InstanceReceiver {
@@ -110,6 +112,7 @@ export class InstanceReceiver {
         metadata,
         staged: { path, size, sha256: hash.digest('hex') },
         open: () => createReadStream(path),
+        context: options.context,
       };
     } catch (e) {
       if (fileOpen) await file.close().catch(() => undefined);

@@ -59,6 +59,10 @@ export class StowService {
         maxHeaderBytes: this.config.limits.maxHeaderBytes,
         inlineBinaryThreshold: this.config.inlineBinaryThreshold,
         expectedStudyUid: targetStudyUid,
+        context: {
+          callingClient: request.ip,
+          requestedPriority: singleHeader(request.headers['x-priority']),
+        },
       },
       this.config.limits,
     );
@@ -93,4 +97,8 @@ export class StowService {
     }
     reply.status(status).header('content-type', responseType).send(Buffer.from(stringifyDicomJson(responseBody)));
   }
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
