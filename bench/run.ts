@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Report } from './lib/report';
 import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
+import { chaosFigures } from './figures/chaos';
+import { forwardingFigures } from './figures/forwarding';
 import { memoryFigures } from './figures/memory';
 import { qidoFigures } from './figures/qido';
 import { scaleFigures } from './figures/scale';
@@ -22,6 +24,8 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   memory: memoryFigures,
   scale: scaleFigures,
   upstream: upstreamFigures,
+  forwarding: forwardingFigures,
+  chaos: chaosFigures,
 };
 
 async function main(): Promise<void> {
