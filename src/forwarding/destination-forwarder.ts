@@ -39,6 +39,8 @@ export class DestinationForwarder {
   private readonly claims = new Set<string>();
   private outage = { failures: 0, until: 0, reason: '' };
   inFlight = 0;
+  private closing = false;
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly config: EdgeDestinationConfig,
@@ -77,28 +79,52 @@ export class DestinationForwarder {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    for (const wake of this.sleepers) wake();
     await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
+  }
+
+  /** Waits `ms` unless the forwarder closes first (false then). */
+  private idle(ms: number): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve(!this.closing);
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
   }
 
   private async process(job: Job<ForwardJob>, token: string | undefined, lane: Lane): Promise<void> {
     const { sop, study } = job.data;
-    const row = this.outbox.get(this.config.store, sop);
-    if (!row || row.state !== 'pending') return; // delivered, parked, or retried under another job
-    if (lane === 'routine' && row.priority === STAT_RANK) {
-      // The study became STAT after this job was queued: the STAT lane takes it.
-      await this.queues.enqueue([{ ...row, next_attempt_at: 0 }]);
-      return;
+    let row: OutboxRow | undefined;
+    for (;;) {
+      row = this.outbox.get(this.config.store, sop);
+      if (!row || row.state !== 'pending') return; // delivered, parked, or retried under another job
+      if (lane === 'routine' && row.priority === STAT_RANK) {
+        // The study became STAT after this job was queued: the STAT lane takes it.
+        await this.queues.enqueue([{ ...row, next_attempt_at: 0 }]);
+        return;
+      }
+      const now = Date.now();
+      if (this.claims.has(sop)) return this.later(job, token, now + CLAIMED_RECHECK_MS);
+      if (row.next_attempt_at > now) return this.later(job, token, row.next_attempt_at);
+      // The two waits below hold the job, and so one worker slot, instead of pushing it back to
+      // Redis: the workers would otherwise cycle through every waiting job of the backlog again and
+      // again, spending the CPU that the STAT upload needs.
+      let wait = 0;
+      if (this.outage.until > now) {
+        // STAT probes the destination first when the pause ends; routine follows a little later.
+        wait = this.outage.until - now + (lane === 'stat' ? 0 : ROUTINE_AFTER_STAT_MS + Math.floor(Math.random() * 500));
+      } else if (lane === 'routine' && this.outbox.hasDueStat(this.config.store, now)) {
+        wait = ROUTINE_AFTER_STAT_MS; // routine yields the destination while STAT is due
+      }
+      if (wait === 0) break;
+      if (!(await this.idle(wait))) return this.later(job, token, Date.now()); // closing
     }
-    const now = Date.now();
-    if (this.claims.has(sop)) return this.later(job, token, now + CLAIMED_RECHECK_MS);
-    if (row.next_attempt_at > now) return this.later(job, token, row.next_attempt_at);
-    if (this.outage.until > now) {
-      // STAT probes the destination first when the pause ends; routine follows a little later.
-      const wake = lane === 'stat' ? this.outage.until : this.outage.until + ROUTINE_AFTER_STAT_MS + Math.floor(Math.random() * 500);
-      return this.later(job, token, wake);
-    }
-    // Routine work yields the destination's bandwidth while STAT instances wait to be sent.
-    if (lane === 'routine' && this.outbox.hasDueStat(this.config.store, now)) return this.later(job, token, now + ROUTINE_AFTER_STAT_MS);
 
     const batch = this.claimBatch(row, study, lane);
     this.inFlight += batch.length;
