@@ -41,9 +41,32 @@ export interface GatewayConfig {
   stores: StoreConfig[];
   /** Name of the store that also answers at /dicomweb. */
   defaultStore: string;
+  /** Study metadata of remote stores cached in Redis (or in process without REDIS_URL). */
+  metadataCache: MetadataCacheConfig;
   /** Edge store-and-forward (YAML `edge`); off when absent. */
   edge?: EdgeConfig;
 }
+
+export interface MetadataCacheConfig {
+  /** A study's entry is dropped this long after its last write. */
+  ttlMs: number;
+  /** The upstream's answer is asked again once the cached one is older than this. */
+  maxStalenessMs: number;
+  /** A study whose cached metadata would exceed this (compressed in Redis) is not cached. */
+  maxStudyBytes: number;
+  /** All cached studies together, in Redis; the oldest written go first. */
+  maxTotalBytes: number;
+  /** The in-process cache used without REDIS_URL. */
+  memoryMaxBytes: number;
+}
+
+export const DEFAULT_METADATA_CACHE: MetadataCacheConfig = {
+  ttlMs: 24 * 3600_000,
+  maxStalenessMs: 5 * 60_000,
+  maxStudyBytes: 64 * 1024 ** 2,
+  maxTotalBytes: 1024 ** 3,
+  memoryMaxBytes: 64 * 1024 ** 2,
+};
 
 export const DEFAULT_LIMITS: LimitsConfig = {
   maxRequestBytes: 64 * 1024 ** 3,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, DEFAULT_LIMITS, GatewayConfig } from './gateway-config';
+import { ConfigError, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, GatewayConfig, MetadataCacheConfig } from './gateway-config';
 import { loadEdge } from './load-edge';
 import { loadStores } from './load-stores';
 
@@ -75,6 +75,23 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const qidoMaxLimit = int('QIDO_MAX_LIMIT', 'qidoMaxLimit', 1000, 1, 1_000_000);
   const { stores, defaultStore } = loadStores(file, env, dataDir, problems);
   const edge = loadEdge(file, stores, defaultStore, problems);
+  // metadataCache.<key> in the file, METADATA_CACHE_<KEY> in the environment (milliseconds, bytes).
+  const fileCache = (isRecord(file.metadataCache) ? file.metadataCache : {}) as Record<string, unknown>;
+  if (file.metadataCache !== undefined && !isRecord(file.metadataCache)) problems.push('metadataCache: expected a mapping');
+  for (const key of Object.keys(fileCache)) {
+    if (!(key in DEFAULT_METADATA_CACHE)) problems.push(`metadataCache.${key}: unknown key (expected one of ${Object.keys(DEFAULT_METADATA_CACHE).join(', ')})`);
+  }
+  const cacheValue = (key: keyof MetadataCacheConfig, min: number): number => {
+    const envKey = `METADATA_CACHE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    return intFrom(env[envKey] ?? fileCache[key], envKey, `metadataCache.${key}`, DEFAULT_METADATA_CACHE[key], min, problems);
+  };
+  const metadataCache: MetadataCacheConfig = {
+    ttlMs: cacheValue('ttlMs', 1000),
+    maxStalenessMs: cacheValue('maxStalenessMs', 0),
+    maxStudyBytes: cacheValue('maxStudyBytes', 1024),
+    maxTotalBytes: cacheValue('maxTotalBytes', 1024 * 1024),
+    memoryMaxBytes: cacheValue('memoryMaxBytes', 1024 * 1024),
+  };
 
   const config: GatewayConfig = {
     host,
@@ -99,6 +116,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     stores,
     defaultStore,
     edge,
+    metadataCache,
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(

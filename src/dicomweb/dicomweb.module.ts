@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { CacheModule } from '../cache/cache.module';
 import { IngestModule } from '../ingest/ingest.module';
 import { StoresModule } from '../stores/stores.module';
 import { DicomwebExceptionFilter } from './errors';
@@ -12,7 +13,7 @@ import { WadoService } from './wado/wado.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
-  imports: [StoresModule, IngestModule],
+  imports: [StoresModule, IngestModule, CacheModule],
   controllers: [StowController, QidoController, WadoController],
   providers: [StowService, QidoService, WadoService, { provide: APP_FILTER, useClass: DicomwebExceptionFilter }],
 })

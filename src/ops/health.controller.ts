@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { MetadataCacheService } from '../cache/metadata-cache.service';
 import { StoreRegistry } from '../stores/registry';
 
 /**
@@ -8,7 +9,10 @@ import { StoreRegistry } from '../stores/registry';
  */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly stores: StoreRegistry) {}
+  constructor(
+    private readonly stores: StoreRegistry,
+    private readonly metadataCache: MetadataCacheService,
+  ) {}
 
   @Get('live')
   live(): { status: string } {
@@ -16,9 +20,10 @@ export class HealthController {
   }
 
   @Get('ready')
-  ready(): { status: string; stores: Record<string, string> } {
+  ready(): { status: string; stores: Record<string, string>; metadataCache: ReturnType<MetadataCacheService['status']> } {
     const stores: Record<string, string> = {};
     for (const store of this.stores.list()) stores[store.name] = store.health.status;
-    return { status: 'ok', stores };
+    // A cache that is away slows metadata down but fails nothing: shown, not a reason to be unready.
+    return { status: 'ok', stores, metadataCache: this.metadataCache.status() };
   }
 }

@@ -37,6 +37,8 @@ export class StowTransaction {
     private readonly receiver: InstanceReceiver,
     private readonly receive: ReceiveOptions,
     private readonly limits: StowLimits,
+    /** Told of every instance the store accepted (the metadata cache learns it). */
+    private readonly onStored?: (instance: IncomingInstance) => Promise<void>,
   ) {}
 
   async run(source: Readable, body: StowBody): Promise<StowOutcome> {
@@ -99,6 +101,7 @@ export class StowTransaction {
       instance = await this.receiver.receive(body, this.receive);
       const id = instance.identity;
       await this.store.store(instance);
+      await this.onStored?.(instance);
       if (instance.parsed.bareDataset) {
         outcome.notes.push(`part ${part}: stored as sent, a data set without File Meta Information (PS3.10 7.1)`);
       }

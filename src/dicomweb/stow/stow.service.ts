@@ -8,6 +8,7 @@ import { GATEWAY_CONFIG } from '../../config/config.module';
 import { GatewayConfig } from '../../config/gateway-config';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
 import { isValidUid } from '../../dicom/uid';
+import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { InstanceReceiver } from '../../ingest/instance-receiver';
 import { StoreRegistry } from '../../stores/registry';
 import { BadRequest, PayloadTooLarge, warningHeader } from '../errors';
@@ -26,6 +27,7 @@ export class StowService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly stores: StoreRegistry,
     private readonly receiver: InstanceReceiver,
+    private readonly metadataCache: MetadataCacheService,
   ) {}
 
   async handle(request: FastifyRequest, reply: FastifyReply, targetStudyUid?: string): Promise<void> {
@@ -65,6 +67,7 @@ export class StowService {
         },
       },
       this.config.limits,
+      (instance) => this.metadataCache.noteStored(target.store, instance),
     );
     const outcome = await transaction.run(request.raw, body);
     const status = stowStatus(outcome);

@@ -3,15 +3,17 @@
  * the representation of every part before the first byte (a 406 is still possible then), and
  * streams the answer. Conversions run here, above the stores, through the encoders of dicom/.
  */
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG } from '../../config/config.module';
 import { GatewayConfig } from '../../config/gateway-config';
 import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
+import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { StoreRegistry } from '../../stores/registry';
 import { isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
-import { NotAcceptable, ResourceNotFound } from '../errors';
+import { NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
 import { storeTarget } from '../store-target';
@@ -58,6 +60,7 @@ export class WadoService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly stores: StoreRegistry,
+    private readonly metadataCache: MetadataCacheService,
   ) {}
 
   /** Study, series or instance as multipart/related; type="application/dicom" (10.4.1.1.1-3). */
@@ -87,6 +90,20 @@ export class WadoService {
     const type = negotiate(acceptOf(request), METADATA_TYPES);
     if (!type) throw new NotAcceptable('Metadata is answered as application/dicom+json (or application/json) only; XML metadata is not supported');
     const { store, base } = storeTarget(request, this.stores, this.config);
+    if (this.metadataCache.applies(store)) {
+      const cached = await this.metadataCache.metadata(store, scope);
+      // The body also depends on the public base URL written into its BulkDataURIs.
+      const etag = `"${cached.contentHash}.${createHash('sha1').update(base).digest('base64url').slice(0, 10)}"`;
+      reply.header('etag', etag);
+      if (cached.unconfirmed) reply.header('warning', warningHeader('served from uploads through this gateway; the upstream has not confirmed them yet'));
+      if (matchesEtag(request.headers['if-none-match'], etag)) {
+        reply.status(304);
+        return void reply.send();
+      }
+      const whole = await collectSmall(metadataChunks(listOf(cached.entries), base));
+      if (whole.whole) return sendBuffer(reply, type, whole.whole);
+      return sendAnswer(reply, type, { chunks: () => whole.stream! }, `metadata of ${scope.level}`);
+    }
     const entries = await store.metadata(scope);
     const answer = await collectSmall(metadataChunks(entries, base));
     if (answer.whole) return sendBuffer(reply, type, answer.whole);
@@ -183,4 +200,16 @@ export class WadoService {
     for await (const frame of frames.read([number])) return frameBytesAs(frames, frame, targetSyntax);
     throw new Error(`frame ${number} was not read`);
   }
+}
+
+/** If-None-Match (RFC 9110 13.1.2): "*" or a list of entity tags, weak ones compared weakly. */
+function matchesEtag(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return true;
+  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+async function* listOf<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
 }
