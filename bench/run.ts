@@ -11,6 +11,7 @@ import { BenchServer, startGatewayServer, startOrthancServer } from './lib/serve
 import { chaosFigures } from './figures/chaos';
 import { forwardingFigures } from './figures/forwarding';
 import { memoryFigures } from './figures/memory';
+import { metadataCacheFigures } from './figures/metadata-cache';
 import { qidoFigures } from './figures/qido';
 import { scaleFigures } from './figures/scale';
 import { stowFigures } from './figures/stow';
@@ -25,12 +26,13 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   scale: scaleFigures,
   upstream: upstreamFigures,
   forwarding: forwardingFigures,
+  cache: metadataCacheFigures,
   chaos: chaosFigures,
 };
 
 /** Figures of later features with their own servers: in the full run, and in --quick only when
  *  named with --only, so that the quick run of the core figures stays under two minutes. */
-const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'chaos']);
+const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'cache', 'chaos']);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -27,12 +27,15 @@ export interface StudyCacheBackend {
   readonly kind: 'redis' | 'memory';
   /** The study as cached, or undefined; `known` is the version the caller already holds. */
   get(store: string, study: string, known?: CachedStudy): Promise<CachedStudy | undefined>;
-  /** Adds or replaces instances; `complete` marks the upstream's whole answer as merged in. */
+  /** Adds or replaces instances; `complete` marks the upstream's whole answer as merged in (and
+   *  the study as confirmed); instances added otherwise make an unconfirmed study of it. */
   put(store: string, study: string, instances: CachedInstance[], complete: boolean): Promise<void>;
   /** Forgets a study (e.g. it grew past the per-study bound). */
   drop(store: string, study: string): Promise<void>;
   /** Runs `fill` for this study unless another request (or replica) already is; true if it ran. */
   singleFlight(store: string, study: string, fill: () => Promise<void>): Promise<boolean>;
+  /** Studies known from uploads through the gateway that the upstream has not shown yet. */
+  unconfirmed(store: string, limit: number): Promise<string[]>;
   status(): { kind: string; available: boolean; detail?: string };
   close(): Promise<void>;
 }

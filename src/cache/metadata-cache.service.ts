@@ -21,6 +21,8 @@ import { redisOptions } from '../config/redis-options';
 import { DicomStore, IncomingInstance } from '../stores/dicom-store';
 import { NotFound } from '../stores/store-errors';
 import { MetadataEntry, RetrieveScope } from '../stores/wado-types';
+import { QidoMatch, QidoQuery } from '../stores/qido-query';
+import { matchesInStudy } from './unconfirmed-matches';
 import { CachedInstance, CachedStudy, contentHash, StudyCacheBackend } from './cached-study';
 import { MemoryStudyCache } from './metadata-store-memory';
 import { RedisStudyCache } from './metadata-store-redis';
@@ -33,6 +35,8 @@ export interface CachedMetadata {
   unconfirmed: boolean;
 }
 
+/** Most unconfirmed studies (the newest) looked at by one search. */
+const UNCONFIRMED_SEARCHED = 100;
 /** In-memory copies of studies read from Redis, checked against its version on each read. */
 const NEAR_STUDIES = 256;
 
@@ -95,6 +99,29 @@ export class MetadataCacheService implements OnApplicationShutdown {
     // failed: the upstream answers this one directly.
     if (!cached || !this.fresh(cached)) return this.bypass(store, scope);
     return this.select(cached, scope, false);
+  }
+
+  /**
+   * Matches of a search among the studies stored through the gateway that the upstream has not
+   * shown yet (unconfirmed-matches.ts); their confirmation is asked for in the background. Never
+   * fails the search: without the cache, there is nothing to add.
+   */
+  async unconfirmedMatches(store: DicomStore, query: QidoQuery): Promise<QidoMatch[]> {
+    if (!this.applies(store)) return [];
+    try {
+      const studies = query.studyUid !== undefined ? [query.studyUid] : await this.backend.unconfirmed(store.name, UNCONFIRMED_SEARCHED);
+      const matches: QidoMatch[] = [];
+      for (const study of studies) {
+        const cached = await this.read(store.name, study);
+        if (!cached || cached.completeAt !== undefined) continue;
+        this.refreshInBackground(store, study);
+        matches.push(...matchesInStudy(query, cached));
+      }
+      return matches;
+    } catch (e) {
+      this.logger.debug(`unconfirmed studies not searched: ${(e as Error).message}`);
+      return [];
+    }
   }
 
   status(): { kind: string; available: boolean; detail?: string; hits: number; misses: number; fills: number; bypassed: number } {

@@ -15,6 +15,8 @@ export class MemoryStudyCache implements StudyCacheBackend {
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Promise<void>>();
   private totalBytes = 0;
+  /** store -> study -> when it was first stored through the gateway, until confirmed. */
+  private readonly pending = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly maxBytes: number,
@@ -43,6 +45,10 @@ export class MemoryStudyCache implements StudyCacheBackend {
     let bytes = 0;
     for (const i of map.values()) bytes += i.json.length;
     this.remove(key);
+    const pending = this.pending.get(store) ?? new Map<string, number>();
+    this.pending.set(store, pending);
+    if (complete) pending.delete(study);
+    else if (!old?.study.completeAt && !pending.has(study)) pending.set(study, Date.now());
     if (bytes > this.maxStudyBytes) return; // too large to cache: served from the store
     const cached: CachedStudy = {
       version: (old?.study.version ?? 0) + 1,
@@ -70,6 +76,11 @@ export class MemoryStudyCache implements StudyCacheBackend {
     this.flights.set(key, flight);
     await flight;
     return true;
+  }
+
+  async unconfirmed(store: string, limit: number): Promise<string[]> {
+    const pending = [...(this.pending.get(store) ?? new Map<string, number>())].filter(([study]) => this.entries.has(`${store}\0${study}`));
+    return pending.sort((a, b) => b[1] - a[1]).slice(0, limit).map(([study]) => study);
   }
 
   status(): { kind: string; available: boolean } {

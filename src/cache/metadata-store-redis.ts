@@ -83,10 +83,12 @@ export class RedisStudyCache implements StudyCacheBackend {
     const now = Date.now();
     const multi = this.redis.multi();
     if (fields.length > 0) multi.hset(key, ...fields);
-    if (complete) multi.hset(key, 'c', String(now));
+    if (complete) multi.hset(key, 'c', String(now)).zrem(this.unconfirmedKey(store), study);
+    else multi.zadd(this.unconfirmedKey(store), 'NX', now, study);
     multi.hincrby(key, 'v', 1).hincrby(key, 'b', bytes).pexpire(key, this.options.ttlMs);
     multi.zadd(this.lruKey, now, key).incrby(this.totalKey, bytes);
     const results = (await multi.exec()) ?? [];
+    if (!complete && (await this.redis.hexists(key, 'c')) === 1) await this.redis.zrem(this.unconfirmedKey(store), study);
     const studyBytes = Number(results[results.length - 4]?.[1] ?? 0);
     const total = Number(results[results.length - 1]?.[1] ?? 0);
     if (studyBytes > this.options.maxStudyBytes) await this.dropKey(key);
@@ -107,6 +109,13 @@ export class RedisStudyCache implements StudyCacheBackend {
     const flight = this.flight(key, fill).finally(() => this.local.delete(key));
     this.local.set(key, flight);
     return flight;
+  }
+
+  async unconfirmed(store: string, limit: number): Promise<string[]> {
+    const key = this.unconfirmedKey(store);
+    // Entries outlive their study's hash only until the TTL: those are dropped as they are met.
+    await this.redis.zremrangebyscore(key, '-inf', Date.now() - this.options.ttlMs);
+    return this.redis.zrevrange(key, 0, limit - 1);
   }
 
   status(): { kind: string; available: boolean; detail?: string } {
@@ -165,6 +174,10 @@ export class RedisStudyCache implements StudyCacheBackend {
 
   private key(store: string, study: string): string {
     return `${this.options.prefix}:meta:${store}:${study}`;
+  }
+
+  private unconfirmedKey(store: string): string {
+    return `${this.options.prefix}:meta:${store}:unconfirmed`;
   }
 
   private get lruKey(): string {

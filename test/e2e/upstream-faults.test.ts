@@ -139,6 +139,10 @@ describe('upstream faults', { skip: !orthancAvailable() && 'Orthanc is not insta
   });
 
   test('no first byte within the time limit: 504 with a reason, in bounded time', async () => {
+    // Let Orthanc close the keep-alive connections of the case before (its Keep-Alive is 1 s): the
+    // proxy delays their data but not their close, so a request sent on one just before Orthanc
+    // closes it would break with "other side closed" (a 502) instead of waiting for its answer.
+    await new Promise((r) => setTimeout(r, 1_200));
     proxy.faults = { delayMs: 2500 };
     try {
       for (const [path, accept] of [

@@ -128,6 +128,22 @@ function cacheSuite(name: string, redis: () => string | undefined) {
       const hidden = await send(`${cloud.url}/studies/${study}/metadata`, { headers: { accept: 'application/dicom+json' } });
       assert.equal(hidden.status, 404, 'the upstream does not show it yet');
       assert.ok(elapsed < 2_000, `${elapsed} ms`);
+      // Searches find it too (read-your-writes), with its computed attributes.
+      const search = async (q: string) => {
+        const res = await send(`${base()}${q}`, { headers: { accept: 'application/dicom+json' } });
+        assert.equal(res.status, 200, res.text());
+        return res.json() as Json[];
+      };
+      const [found, ...others] = await search('/studies?PatientID=CACHE-2');
+      assert.equal(others.length, 0);
+      assert.deepEqual(found['0020000D'].Value, [study]);
+      assert.equal(Number(found['00201208'].Value![0]), 4);
+      assert.equal(Number(found['00201206'].Value![0]), 2);
+      assert.deepEqual(found['00080061'].Value, ['CT']);
+      assert.equal((await search(`/studies/${study}/series`)).length, 2);
+      assert.equal((await search(`/studies/${study}/series/${study}.1/instances`)).length, 2);
+      assert.deepEqual(await search('/studies?PatientID=CACHE-2&StudyDate=19000101'), [], 'conditions still apply');
+      assert.equal((await send(`${cloud.url}/studies?PatientID=CACHE-2`, { headers: { accept: 'application/dicom+json' } })).json().length, 0, 'the upstream does not list it yet');
       // Once the upstream shows it, a later read confirms it and the answer is the same.
       await new Promise((r) => setTimeout(r, 2_300));
       await metadata(`/studies/${study}`); // triggers the background confirmation
@@ -140,6 +156,8 @@ function cacheSuite(name: string, redis: () => string | undefined) {
       assert.equal(confirmed!.headers.warning, undefined);
       const direct = await send(`${orthanc.dicomwebUrl}/studies/${study}/metadata`, { headers: { accept: 'application/dicom+json' } });
       assert.deepEqual(comparable(confirmed!.json()), comparable(direct.json()), 'what was extracted at ingest equals what the upstream indexed');
+      assert.equal((await search('/studies?PatientID=CACHE-2')).length, 1, 'once the upstream shows it: once, not twice');
+      assert.equal((await search(`/studies/${study}/series/${study}.1/instances`)).length, 2);
     });
 
     test('unknown studies, series and instances are 404; the cache never invents them', async () => {

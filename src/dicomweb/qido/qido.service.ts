@@ -7,6 +7,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG } from '../../config/config.module';
 import { GatewayConfig } from '../../config/gateway-config';
 import { QidoLevel } from '../../stores/qido-query';
+import { MetadataCacheService } from '../../cache/metadata-cache.service';
+import { uidOf } from '../../stores/dicomweb/upstream-results';
 import { StoreRegistry } from '../../stores/registry';
 import { negotiate } from '../accept';
 import { NotAcceptable, warningHeader } from '../errors';
@@ -28,6 +30,7 @@ export class QidoService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly stores: StoreRegistry,
+    private readonly metadataCache: MetadataCacheService,
   ) {}
 
   async search(request: FastifyRequest, reply: FastifyReply, level: QidoLevel, path: QidoPath): Promise<void> {
@@ -39,6 +42,18 @@ export class QidoService {
       maxLimit: this.config.qidoMaxLimit,
     });
     const result = await store.search(query);
+    if (query.offset === 0 && result.matches.length < query.limit) {
+      // Read-your-writes: studies stored through the gateway that the upstream does not show yet.
+      const seen = new Set(result.matches.map((m) => uidOf(m[query.level], query.level)));
+      for (const extra of await this.metadataCache.unconfirmedMatches(store, query)) {
+        if (result.matches.length >= query.limit) break;
+        const uid = uidOf(extra[query.level], query.level);
+        if (uid !== undefined && !seen.has(uid)) {
+          seen.add(uid);
+          result.matches.push(extra);
+        }
+      }
+    }
     const body = qidoResponseBody(query, result.matches, base);
     const warnings = [...ignored, ...(result.ignored ?? []), ...(serverLimited && result.more ? [MORE_RESULTS] : [])];
     if (warnings.length > 0) reply.header('warning', warnings.map(warningHeader));
