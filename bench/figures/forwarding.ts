@@ -9,11 +9,11 @@
  * The backlog is queued while Orthanc is down (killed), then Orthanc comes back and the gateway
  * forwards it: exactly what an edge does after a link outage.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../../test/helpers/redis-keys';
 import { startOrthanc } from '../../test/helpers/orthanc';
+import { writeEdgeGatewayConfig } from '../../test/helpers/edge-gateway-config';
 import { makeTempDir } from '../../test/helpers/temp-dir';
 import { startGatewayProcess } from '../../test/helpers/test-gateway';
 import { ctSeries, freshTag, multipart } from '../lib/data';
@@ -28,29 +28,12 @@ export async function forwardingFigures(_servers: BenchServer[], report: Report,
   const dir = makeTempDir('bench-edge');
   const prefix = uniqueRedisPrefix('bench-edge');
   const orthanc = await startOrthanc({ httpThreads: 50, extraConfig: { HttpCompressionEnabled: false } });
-  writeFileSync(
-    join(dir.path, 'gateway.yaml'),
-    [
-      'defaultStore: spool',
-      'stores:',
-      '  - name: spool',
-      '    kind: local',
-      `    path: ${join(dir.path, 'spool')}`,
-      '  - name: orthanc',
-      '    kind: dicomweb',
-      `    url: ${orthanc.dicomwebUrl}`,
-      '    percentEncodeQuery: false',
-      '    circuitBreaker: { failureThreshold: 3, openMs: 1000 }',
-      'edge:',
-      '  destinations:',
-      '    - store: orthanc',
-      `      batchSize: ${BATCH}`,
-      '      backoff: { baseDelayMs: 200, maxDelayMs: 2000 }',
-      '      retention: { mode: keep }',
-      '  priorityHeaderClients: ["*"]',
-      '',
-    ].join('\n'),
-  );
+  writeEdgeGatewayConfig(dir.path, orthanc.dicomwebUrl, {
+    // The defaults of a production upstream, but for a circuit that retries sooner.
+    store: { retries: { attempts: 3, baseDelayMs: 100, maxDelayMs: 2000 }, timeouts: { connectMs: 5000, firstByteMs: 60000, idleMs: 60000 }, circuitBreaker: { failureThreshold: 3, openMs: 1000 } },
+    destination: { batchSize: BATCH, backoff: { baseDelayMs: 200, maxDelayMs: 2000 }, retention: { mode: 'keep' } },
+    edge: { priorityHeaderClients: ['*'] },
+  });
   const gw = await startGatewayProcess(join(dir.path, 'data'), {
     CONFIG_FILE: join(dir.path, 'gateway.yaml'),
     REDIS_URL: TEST_REDIS_URL,

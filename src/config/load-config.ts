@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, GatewayConfig, MetadataCacheConfig } from './gateway-config';
 import { loadEdge } from './load-edge';
 import { loadStores } from './load-stores';
+import { isHttpUrl, isMapping as isRecord } from './config-values';
 
 type Env = Record<string, string | undefined>;
 
@@ -135,19 +136,6 @@ function intFrom(v: unknown, envKey: string, fileKey: string, fallback: number, 
     return fallback;
   }
   return n;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function readYamlFile(path: string, problems: string[]): Record<string, unknown> {

@@ -36,8 +36,7 @@ import { StoreConfig } from './store-config';
 import { attributeKey } from '../dicom/instance-conditions';
 import { lookupTag } from '../dicom/dictionary';
 import { parsePriority, STAT_EQUIVALENTS } from '../dicom/priority';
-
-type Mapping = Record<string, unknown>;
+import { isMapping, Mapping } from './config-values';
 
 const EDGE_KEYS = ['spool', 'destinations', 'priorityRules', 'priorityHeaderClients', 'reconcileIntervalMs', 'retentionIntervalMs'];
 const DESTINATION_KEYS = ['store', 'routes', 'retention', 'batchSize', 'maxAttempts', 'backoff', 'statConcurrency', 'routineConcurrency'];
@@ -309,8 +308,4 @@ class Fields {
 
 function names(stores: StoreConfig[]): string {
   return stores.map((s) => s.name).join(', ');
-}
-
-function isMapping(v: unknown): v is Mapping {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

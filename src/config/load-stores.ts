@@ -14,9 +14,9 @@ import {
   StoreConfig,
   UpstreamAuthConfig,
 } from './store-config';
+import { isHttpUrl, isMapping, Mapping } from './config-values';
 
 type Env = Record<string, string | undefined>;
-type Mapping = Record<string, unknown>;
 
 const COMMON_KEYS = ['name', 'kind'];
 const LOCAL_KEYS = [...COMMON_KEYS, 'path'];
@@ -257,18 +257,5 @@ class FieldReader {
       return '';
     }
     return inline;
-  }
-}
-
-function isMapping(v: unknown): v is Mapping {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
   }
 }

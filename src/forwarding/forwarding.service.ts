@@ -50,7 +50,7 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
   private retention?: Retention;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly stores: StoreRegistry,
   ) {
     this.edge = config.edge;

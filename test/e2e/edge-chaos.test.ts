@@ -11,7 +11,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syntheticInstance } from '../fixtures/dicom-builder';
 import { freePort } from '../helpers/free-port';
@@ -19,6 +18,7 @@ import { send } from '../helpers/http-client';
 import { multipartBody } from '../helpers/multipart-body';
 import { orthancAvailable, RunningOrthanc, startOrthanc } from '../helpers/orthanc';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/redis-keys';
+import { writeEdgeGatewayConfig } from '../helpers/edge-gateway-config';
 import { makeTempDir } from '../helpers/temp-dir';
 import { GatewayProcess, startGatewayProcess } from '../helpers/test-gateway';
 import { splitMultipart } from '../helpers/wado-client';
@@ -125,31 +125,11 @@ describe('edge forwarding under chaos', { skip: !orthancAvailable() && 'Orthanc 
     console.log(`chaos seed ${seed} (CHAOS_SEED=${seed} replays it)`);
     orthanc = await startOrthanc();
     port = await freePort();
-    writeFileSync(
-      join(dir.path, 'gateway.yaml'),
-      [
-        'defaultStore: spool',
-        'stores:',
-        '  - name: spool',
-        '    kind: local',
-        `    path: ${join(dir.path, 'spool')}`,
-        '  - name: orthanc',
-        '    kind: dicomweb',
-        `    url: ${orthanc.dicomwebUrl}`,
-        '    percentEncodeQuery: false',
-        '    retries: { attempts: 1, baseDelayMs: 50, maxDelayMs: 100 }',
-        '    circuitBreaker: { failureThreshold: 3, openMs: 300 }',
-        '    timeouts: { connectMs: 1000, firstByteMs: 5000, idleMs: 5000 }',
-        'edge:',
-        '  destinations:',
-        '    - store: orthanc',
-        '      batchSize: 5',
-        '      maxAttempts: 5',
-        '      backoff: { baseDelayMs: 100, maxDelayMs: 800 }',
-        '  reconcileIntervalMs: 1000',
-        '',
-      ].join('\n'),
-    );
+    writeEdgeGatewayConfig(dir.path, orthanc.dicomwebUrl, {
+      store: { circuitBreaker: { failureThreshold: 3, openMs: 300 } },
+      destination: { batchSize: 5, maxAttempts: 5, backoff: { baseDelayMs: 100, maxDelayMs: 800 } },
+      edge: { reconcileIntervalMs: 1000 },
+    });
     await start();
   });
 

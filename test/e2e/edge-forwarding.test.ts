@@ -7,7 +7,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ForwardingService } from '../../src/forwarding/forwarding.service';
 import { syntheticInstance } from '../fixtures/dicom-builder';
@@ -15,6 +14,7 @@ import { send } from '../helpers/http-client';
 import { multipartBody } from '../helpers/multipart-body';
 import { orthancAvailable, RunningOrthanc, startOrthanc } from '../helpers/orthanc';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../helpers/redis-keys';
+import { writeEdgeGatewayConfig } from '../helpers/edge-gateway-config';
 import { makeTempDir } from '../helpers/temp-dir';
 import { startInProcessGateway } from '../helpers/test-gateway';
 import { splitMultipart } from '../helpers/wado-client';
@@ -92,38 +92,15 @@ describe('edge forwarding to a real Orthanc', { skip: !orthancAvailable() && 'Or
 
   before(async () => {
     orthanc = await startOrthanc();
-    const config = join(dir.path, 'gateway.yaml');
-    writeFileSync(
-      config,
-      [
-        'defaultStore: spool',
-        'stores:',
-        '  - name: spool',
-        '    kind: local',
-        `    path: ${join(dir.path, 'spool')}`,
-        '  - name: orthanc',
-        '    kind: dicomweb',
-        `    url: ${orthanc.dicomwebUrl}`,
-        '    percentEncodeQuery: false',
-        '    retries: { attempts: 1, baseDelayMs: 50, maxDelayMs: 100 }',
-        '    circuitBreaker: { failureThreshold: 3, openMs: 500 }',
-        '    timeouts: { connectMs: 1000, firstByteMs: 5000, idleMs: 5000 }',
-        'edge:',
-        '  destinations:',
-        '    - store: orthanc',
-        '      batchSize: 5',
-        '      maxAttempts: 3',
-        '      backoff: { baseDelayMs: 200, maxDelayMs: 1000 }',
-        '      retention: { mode: delete-after-confirmed }',
-        '  priorityRules:',
-        '    - when: { attributes: { StudyDescription: "stroke" } }',
-        '      priority: STAT',
-        '  priorityHeaderClients: ["*"]',
-        '  reconcileIntervalMs: 1000',
-        '  retentionIntervalMs: 3600000',
-        '',
-      ].join('\n'),
-    );
+    const config = writeEdgeGatewayConfig(dir.path, orthanc.dicomwebUrl, {
+      destination: { batchSize: 5, maxAttempts: 3, backoff: { baseDelayMs: 200, maxDelayMs: 1000 }, retention: { mode: 'delete-after-confirmed' } },
+      edge: {
+        priorityRules: [{ when: { attributes: { StudyDescription: 'stroke' } }, priority: 'STAT' }],
+        priorityHeaderClients: ['*'],
+        reconcileIntervalMs: 1000,
+        retentionIntervalMs: 3_600_000,
+      },
+    });
     gw = await startInProcessGateway({ CONFIG_FILE: config, DATA_DIR: join(dir.path, 'data'), REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix });
     forwarding = gw.app.get(ForwardingService);
   });

@@ -13,7 +13,6 @@ import { listFiles, readIndex } from '../helpers/store-inspection';
 import { RunningGateway, startInProcessGateway } from '../helpers/test-gateway';
 import { syntheticInstance } from '../fixtures/dicom-builder';
 
-const CT = '1.2.840.10008.5.1.4.1.1.2';
 
 function failureReasons(answer: any): number[] {
   return (answer['00081198']?.Value ?? []).map((item: any) => item['00081197'].Value[0]);

@@ -37,12 +37,7 @@ export async function moveIntoPlace(from: string, to: string, knownDirectories?:
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     const tmp = `${to}.tmp-${process.pid}-${Date.now()}`;
     await copyFile(from, tmp);
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await syncFile(tmp);
     await rename(tmp, to);
     await unlink(from).catch(() => undefined);
   }
@@ -69,12 +64,7 @@ export async function copyIntoPlace(from: string, to: string, knownDirectories?:
       await mkdir(dir, { recursive: true });
       await copyFile(from, tmp, constants.COPYFILE_EXCL);
     });
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await syncFile(tmp);
     await rename(tmp, to);
   } catch (e) {
     await removeQuietly(tmp);
@@ -85,4 +75,14 @@ export async function copyIntoPlace(from: string, to: string, knownDirectories?:
 
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
+}
+
+/** fsync of a file's data, by path. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
