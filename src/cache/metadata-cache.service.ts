@@ -14,8 +14,10 @@
  * - The cache never fails a request: when its backend is unreachable, the upstream answers.
  */
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig } from '../config/gateway-config';
+import { METRICS } from '../metrics/metrics.module';
 import { stringifyDicomJson } from '../dicom/dicom-json-stringify';
 import { redisOptions } from '../config/redis-options';
 import { DicomStore, IncomingInstance } from '../stores/dicom-store';
@@ -48,7 +50,27 @@ export class MetadataCacheService implements OnApplicationShutdown {
   private readonly refreshing = new Set<string>();
   readonly stats = { hits: 0, misses: 0, fills: 0, bypassed: 0 };
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  private readonly reads: Counter<'result'>;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(METRICS) metrics: Registry,
+  ) {
+    this.reads = new Counter({
+      name: 'dicomweb_gateway_metadata_cache_reads_total',
+      help: 'Metadata reads of remote stores by outcome: hit, unconfirmed (answered from uploads the upstream has not shown yet), miss (filled from the upstream), bypass (the cache could not help)',
+      labelNames: ['result'],
+      registers: [metrics],
+    });
+    const backend = () => this.backend;
+    new Gauge({
+      name: 'dicomweb_gateway_metadata_cache_available',
+      help: '1 while the metadata cache backend (Redis, or in process) answers',
+      registers: [metrics],
+      collect() {
+        this.set(backend().status().available ? 1 : 0);
+      },
+    });
     const c = config.metadataCache;
     this.backend = config.redisUrl
       ? new RedisStudyCache(redisOptions(config.redisUrl), { prefix: config.redisKeyPrefix, ttlMs: c.ttlMs, maxStudyBytes: c.maxStudyBytes, maxTotalBytes: c.maxTotalBytes })
@@ -75,16 +97,16 @@ export class MetadataCacheService implements OnApplicationShutdown {
     const study = scope.studyInstanceUid;
     let cached = await this.read(store.name, study);
     if (cached && this.fresh(cached)) {
-      this.stats.hits++;
+      this.count('hit');
       return this.select(cached, scope, false);
     }
     if (cached && cached.completeAt === undefined && cached.instances.size > 0) {
       // Known from uploads through the gateway only: answer now, ask the upstream meanwhile.
-      this.stats.hits++;
+      this.count('unconfirmed');
       this.refreshInBackground(store, study);
       return this.select(cached, scope, true);
     }
-    this.stats.misses++;
+    this.count('miss');
     try {
       await this.backend.singleFlight(store.name, study, () => this.fill(store, study));
     } catch (e) {
@@ -132,6 +154,13 @@ export class MetadataCacheService implements OnApplicationShutdown {
     await this.backend.close();
   }
 
+  private count(result: 'hit' | 'unconfirmed' | 'miss' | 'bypass'): void {
+    this.reads.inc({ result });
+    if (result === 'hit' || result === 'unconfirmed') this.stats.hits++;
+    else if (result === 'miss') this.stats.misses++;
+    else this.stats.bypassed++;
+  }
+
   private fresh(cached: CachedStudy): boolean {
     return cached.completeAt !== undefined && Date.now() - cached.completeAt <= this.config.metadataCache.maxStalenessMs;
   }
@@ -174,7 +203,7 @@ export class MetadataCacheService implements OnApplicationShutdown {
 
   /** Straight from the store, when the cache cannot help. */
   private async bypass(store: DicomStore, scope: RetrieveScope): Promise<CachedMetadata> {
-    this.stats.bypassed++;
+    this.count('bypass');
     const entries: MetadataEntry[] = [];
     for await (const e of await store.metadata(scope)) entries.push(e);
     const instances = new Map(entries.map((e) => [e.ref.sopInstanceUid, { series: e.ref.seriesInstanceUid, sop: e.ref.sopInstanceUid, json: e.json }]));

@@ -7,6 +7,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { EdgeConfig } from '../config/edge-config';
 import { GatewayConfig } from '../config/gateway-config';
+import { Registry } from 'prom-client';
+import { METRICS } from '../metrics/metrics.module';
+import { registerForwardingMetrics } from './forwarding-metrics';
 import { PRIORITY_LEVELS } from '../dicom/priority';
 import { LocalStore } from '../stores/local/local-store';
 import { StoreRegistry } from '../stores/registry';
@@ -52,6 +55,7 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly stores: StoreRegistry,
+    @Inject(METRICS) metrics: Registry,
   ) {
     this.edge = config.edge;
     if (!this.edge) return;
@@ -66,6 +70,7 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
     );
     this.reconciler = new Reconciler(this.outbox, this.queues, this.edge.reconcileIntervalMs);
     this.retention = new Retention(spool, this.outbox, this.edge.destinations, this.edge.retentionIntervalMs);
+    registerForwardingMetrics(metrics, this);
   }
 
   async onApplicationBootstrap(): Promise<void> {

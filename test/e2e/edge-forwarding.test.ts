@@ -132,6 +132,10 @@ describe('edge forwarding to a real Orthanc', { skip: !orthancAvailable() && 'Or
     assert.equal(orthancStatus.pendingInstances, 0);
     assert.equal(orthancStatus.failed, 0);
     assert.ok(orthancStatus.throughput.instances >= 12);
+    const metrics = (await send(`${gw.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^dicomweb_gateway_forward_failed_instances\{destination="orthanc"\} 0$/m);
+    assert.match(metrics, /^dicomweb_gateway_forward_redis_connected 1$/m);
+    assert.match(metrics, /^dicomweb_gateway_process_resident_memory_bytes \d+/m);
   });
 
   test('Orthanc down: nothing is parked, everything is pending and visible; once it is back, all is delivered', async () => {
@@ -143,6 +147,10 @@ describe('edge forwarding to a real Orthanc', { skip: !orthancAvailable() && 'Or
     assert.deepEqual([...new Set(await states(b.study))], ['pending']);
     const overview = (await send(`${gw.baseUrl}/api/forwarding`)).json().destinations[0];
     assert.equal(overview.pendingInstances, 8);
+    const metrics = (await send(`${gw.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^dicomweb_gateway_forward_pending_instances\{destination="orthanc",priority="ROUTINE"\} 8$/m);
+    // Paused between probes (a probe itself takes a moment, during which it is not).
+    await waitFor('the pause in the metrics', async () => /^dicomweb_gateway_forward_destination_paused\{destination="orthanc"\} 1$/m.test((await send(`${gw.baseUrl}/metrics`)).text()), 3_000);
     assert.ok(overview.oldestPendingAgeSeconds >= 1);
     await orthanc.restart();
     await allDelivered(b);

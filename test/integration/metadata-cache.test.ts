@@ -235,6 +235,9 @@ describe('metadata cache: Redis stopped and started again mid-test', { skip: !or
     const health = (await send(`${gw.baseUrl}/health/ready`)).json();
     assert.equal(health.status, 'ok');
     assert.equal(health.metadataCache.available, false);
+    const metrics = (await send(`${gw.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^dicomweb_gateway_metadata_cache_available 0$/m);
+    assert.match(metrics, /^dicomweb_gateway_metadata_cache_reads_total\{result="bypass"\} [1-9]/m);
     assert.ok(cloud.counts().metadata >= 1, 'answered by the upstream meanwhile');
     await startRedis();
     for (let i = 0; i < 100 && !(await send(`${gw.baseUrl}/health/ready`)).json().metadataCache.available; i++) await new Promise((r) => setTimeout(r, 100));
