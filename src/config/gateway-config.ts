@@ -43,9 +43,34 @@ export interface GatewayConfig {
   defaultStore: string;
   /** Study metadata of remote stores cached in Redis (or in process without REDIS_URL). */
   metadataCache: MetadataCacheConfig;
+  /** Study events and webhooks (YAML `events`). */
+  events: EventsConfig;
   /** Edge store-and-forward (YAML `edge`); off when absent. */
   edge?: EdgeConfig;
 }
+
+export interface EventsConfig {
+  /** A study is stable when no instance arrived for this long. */
+  quietPeriodMs: number;
+  /** Lifetime of the study-scoped token a delivery carries. */
+  tokenTtlSeconds: number;
+  /** Secret signing those tokens (EVENTS_TOKEN_SECRET); generated and kept in events.sqlite when unset. */
+  tokenSecret?: string;
+  /** Webhook URLs may point at loopback, private and link-local addresses (tests, closed networks). */
+  allowPrivateWebhookTargets: boolean;
+  /** Time limit of one delivery attempt. */
+  deliveryTimeoutMs: number;
+  /** Deliveries sent at once, all subscribers together. */
+  deliveryConcurrency: number;
+}
+
+export const DEFAULT_EVENTS: EventsConfig = {
+  quietPeriodMs: 30_000,
+  tokenTtlSeconds: 3600,
+  allowPrivateWebhookTargets: false,
+  deliveryTimeoutMs: 10_000,
+  deliveryConcurrency: 32,
+};
 
 export interface MetadataCacheConfig {
   /** A study's entry is dropped this long after its last write. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, GatewayConfig, MetadataCacheConfig } from './gateway-config';
+import { ConfigError, DEFAULT_EVENTS, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, EventsConfig, GatewayConfig, MetadataCacheConfig } from './gateway-config';
 import { loadEdge } from './load-edge';
 import { loadStores } from './load-stores';
 import { isHttpUrl, isMapping as isRecord } from './config-values';
@@ -94,6 +94,27 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     memoryMaxBytes: cacheValue('memoryMaxBytes', 1024 * 1024),
   };
 
+  const fileEvents = (isRecord(file.events) ? file.events : {}) as Record<string, unknown>;
+  if (file.events !== undefined && !isRecord(file.events)) problems.push('events: expected a mapping');
+  const EVENT_KEYS = ['quietPeriodMs', 'tokenTtlSeconds', 'tokenSecret', 'allowPrivateWebhookTargets', 'deliveryTimeoutMs', 'deliveryConcurrency'];
+  for (const key of Object.keys(fileEvents)) if (!EVENT_KEYS.includes(key)) problems.push(`events.${key}: unknown key (expected one of ${EVENT_KEYS.join(', ')})`);
+  const eventsInt = (envKey: string, key: 'quietPeriodMs' | 'tokenTtlSeconds' | 'deliveryTimeoutMs' | 'deliveryConcurrency', min: number) =>
+    intFrom(env[envKey] ?? fileEvents[key], envKey, `events.${key}`, DEFAULT_EVENTS[key], min, problems);
+  const tokenSecret = env.EVENTS_TOKEN_SECRET ?? (typeof fileEvents.tokenSecret === 'string' ? fileEvents.tokenSecret : undefined);
+  if (tokenSecret !== undefined && tokenSecret.length < 32) problems.push('EVENTS_TOKEN_SECRET (events.tokenSecret): at least 32 characters');
+  const allowPrivate = env.EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS ?? fileEvents.allowPrivateWebhookTargets;
+  if (allowPrivate !== undefined && !['true', 'false', true, false].includes(allowPrivate as string | boolean)) {
+    problems.push('EVENTS_ALLOW_PRIVATE_WEBHOOK_TARGETS (events.allowPrivateWebhookTargets): expected true or false');
+  }
+  const events: EventsConfig = {
+    quietPeriodMs: eventsInt('EVENTS_QUIET_PERIOD_MS', 'quietPeriodMs', 0),
+    tokenTtlSeconds: eventsInt('EVENTS_TOKEN_TTL_SECONDS', 'tokenTtlSeconds', 10),
+    tokenSecret,
+    allowPrivateWebhookTargets: allowPrivate === true || allowPrivate === 'true',
+    deliveryTimeoutMs: eventsInt('EVENTS_DELIVERY_TIMEOUT_MS', 'deliveryTimeoutMs', 100),
+    deliveryConcurrency: eventsInt('EVENTS_DELIVERY_CONCURRENCY', 'deliveryConcurrency', 1),
+  };
+
   const config: GatewayConfig = {
     host,
     port,
@@ -118,6 +139,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     defaultStore,
     edge,
     metadataCache,
+    events,
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(
