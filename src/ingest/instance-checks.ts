@@ -65,7 +65,7 @@ export function checkInstance(parsed: ParsedPart10, expectedStudyUid?: string): 
   if (expectedStudyUid !== undefined && studyInstanceUid !== expectedStudyUid) {
     throw new InstanceRejected(
       'study-mismatch',
-      `Study Instance UID ${studyInstanceUid} differs from ${expectedStudyUid} in the request URL`,
+      `Study Instance UID ${studyInstanceUid} differs from ${expectedStudyUid}, the study this request stores into (its URL or its study token)`,
       partial,
     );
   }

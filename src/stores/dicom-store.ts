@@ -59,6 +59,8 @@ export interface IngestContext {
   /** A priority the client asked for (X-Priority header), as sent: the edge decides whether this
    *  client may ask for one. */
   requestedPriority?: string;
+  /** The instance was stored with a study token, i.e. a result written back by an AI service. */
+  viaStudyToken?: boolean;
 }
 
 export type StoreOutcome =
