@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Report } from './lib/report';
 import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
 import { chaosFigures } from './figures/chaos';
+import { eventFigures } from './figures/events';
 import { forwardingFigures } from './figures/forwarding';
 import { memoryFigures } from './figures/memory';
 import { metadataCacheFigures } from './figures/metadata-cache';
@@ -27,12 +28,13 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   upstream: upstreamFigures,
   forwarding: forwardingFigures,
   cache: metadataCacheFigures,
+  events: eventFigures,
   chaos: chaosFigures,
 };
 
 /** Figures of later features with their own servers: in the full run, and in --quick only when
  *  named with --only, so that the quick run of the core figures stays under two minutes. */
-const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'cache', 'chaos']);
+const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'cache', 'events', 'chaos']);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

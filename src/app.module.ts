@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
 import { GatewayConfig } from './config/gateway-config';
 import { DicomwebModule } from './dicomweb/dicomweb.module';
+import { DeliveriesModule } from './events/deliveries/deliveries.module';
+import { SubscriptionsModule } from './events/subscriptions/subscriptions.module';
 import { ForwardingModule } from './forwarding/forwarding.module';
 import { OpsModule } from './ops/ops.module';
 
@@ -10,7 +12,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DicomwebModule, OpsModule, ForwardingModule],
+      imports: [ConfigModule.forRoot(config), DicomwebModule, OpsModule, ForwardingModule, SubscriptionsModule, DeliveriesModule],
     };
   }
 }

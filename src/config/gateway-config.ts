@@ -2,6 +2,7 @@
  * The one typed configuration of the gateway. Built once at start from the environment and an
  * optional YAML file (CONFIG_FILE); nothing else in the code reads process.env.
  */
+import { RETRY_SCHEDULE_MS } from './delivery-schedule';
 import { EdgeConfig } from './edge-config';
 import { StoreConfig } from './store-config';
 
@@ -62,6 +63,10 @@ export interface EventsConfig {
   deliveryTimeoutMs: number;
   /** Deliveries sent at once, all subscribers together. */
   deliveryConcurrency: number;
+  /** Delays after each failed delivery attempt (config/delivery-schedule.ts), then dead. */
+  deliveryRetryScheduleMs: number[];
+  /** How often the deliveries of a paused subscription look again. */
+  deliveryPausedRecheckMs: number;
 }
 
 export const DEFAULT_EVENTS: EventsConfig = {
@@ -70,6 +75,8 @@ export const DEFAULT_EVENTS: EventsConfig = {
   allowPrivateWebhookTargets: false,
   deliveryTimeoutMs: 10_000,
   deliveryConcurrency: 32,
+  deliveryRetryScheduleMs: [...RETRY_SCHEDULE_MS],
+  deliveryPausedRecheckMs: 30_000,
 };
 
 export interface MetadataCacheConfig {

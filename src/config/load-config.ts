@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, DEFAULT_EVENTS, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, EventsConfig, GatewayConfig, MetadataCacheConfig } from './gateway-config';
 import { loadEdge } from './load-edge';
+import { retrySchedule } from './delivery-schedule';
 import { loadStores } from './load-stores';
 import { isHttpUrl, isMapping as isRecord } from './config-values';
 
@@ -113,6 +114,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     allowPrivateWebhookTargets: allowPrivate === true || allowPrivate === 'true',
     deliveryTimeoutMs: eventsInt('EVENTS_DELIVERY_TIMEOUT_MS', 'deliveryTimeoutMs', 100),
     deliveryConcurrency: eventsInt('EVENTS_DELIVERY_CONCURRENCY', 'deliveryConcurrency', 1),
+    deliveryRetryScheduleMs: retrySchedule(env, problems),
+    deliveryPausedRecheckMs: intFrom(env.EVENTS_DELIVERY_PAUSED_RECHECK_MS, 'EVENTS_DELIVERY_PAUSED_RECHECK_MS', 'events.deliveryPausedRecheckMs', DEFAULT_EVENTS.deliveryPausedRecheckMs, 10, problems),
   };
 
   const config: GatewayConfig = {

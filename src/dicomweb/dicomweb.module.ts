@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CacheModule } from '../cache/cache.module';
+import { EventsModule } from '../events/events.module';
+import { StudyTokenGuard } from '../events/tokens/study-token.guard';
+import { TokensModule } from '../events/tokens/tokens.module';
 import { IngestModule } from '../ingest/ingest.module';
 import { StoresModule } from '../stores/stores.module';
 import { DicomwebExceptionFilter } from './errors';
@@ -13,8 +16,15 @@ import { WadoService } from './wado/wado.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
-  imports: [StoresModule, IngestModule, CacheModule],
+  imports: [StoresModule, IngestModule, CacheModule, EventsModule, TokensModule],
   controllers: [StowController, QidoController, WadoController],
-  providers: [StowService, QidoService, WadoService, { provide: APP_FILTER, useClass: DicomwebExceptionFilter }],
+  providers: [
+    StowService,
+    QidoService,
+    WadoService,
+    { provide: APP_FILTER, useClass: DicomwebExceptionFilter },
+    // Study tokens (Authorization: Bearer) on the DICOMweb routes only; other routes pass through it.
+    { provide: APP_GUARD, useClass: StudyTokenGuard },
+  ],
 })
 export class DicomwebModule {}

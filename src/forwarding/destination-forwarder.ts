@@ -49,6 +49,8 @@ export class DestinationForwarder {
     private readonly outbox: Outbox,
     private readonly queues: ForwardQueues,
     private readonly inlineBinaryThreshold: number,
+    /** Told of each study of which instances were just delivered (the study may be complete). */
+    private readonly onDelivered: (study: string) => void = () => undefined,
   ) {
     this.logger = new Logger(`Forward ${config.store}`);
   }
@@ -197,6 +199,8 @@ export class DestinationForwarder {
         this.logger.warn(`instance ${sop} refused (attempt ${attempts} of ${this.config.maxAttempts}): ${reason}`);
       }
     }))();
+    const studies = new Set(results.flatMap((result, i) => (result.ok ? [opened[i].row.study_instance_uid] : [])));
+    for (const study of studies) this.onDelivered(study);
     return ownRetryAt;
   }
 

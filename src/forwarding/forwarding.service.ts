@@ -47,6 +47,7 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('Forward');
   private readonly edge?: EdgeConfig;
   private outbox?: Outbox;
+  private readonly forwardedListeners: ((spool: string, study: string) => void)[] = [];
   private queues?: ForwardQueues;
   private forwarders: DestinationForwarder[] = [];
   private reconciler?: Reconciler;
@@ -66,7 +67,10 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
     this.queues = new ForwardQueues(redisOptions(config.redisUrl), config.redisKeyPrefix, this.edge.destinations.map((d) => d.store));
     spool.addIndexParticipant(new OutboxWriter(this.edge, this.outbox, this.queues));
     this.forwarders = this.edge.destinations.map(
-      (d) => new DestinationForwarder(d, this.stores.get(d.store), spool, this.outbox!, this.queues!, config.inlineBinaryThreshold),
+      (d) =>
+        new DestinationForwarder(d, this.stores.get(d.store), spool, this.outbox!, this.queues!, config.inlineBinaryThreshold, (study) => {
+          if (this.outbox!.studyDelivered(study)) for (const listener of this.forwardedListeners) listener(this.edge!.spool, study);
+        }),
     );
     this.reconciler = new Reconciler(this.outbox, this.queues, this.edge.reconcileIntervalMs);
     this.retention = new Retention(spool, this.outbox, this.edge.destinations, this.edge.retentionIntervalMs);
@@ -162,6 +166,11 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
   applyRetention(now?: number): Promise<number> {
     this.configured();
     return this.retention!.runOnce(now);
+  }
+
+  /** Called whenever every instance of a study has been confirmed by all its destinations. */
+  onStudyForwarded(listener: (spool: string, study: string) => void): void {
+    this.forwardedListeners.push(listener);
   }
 
   get enabled(): boolean {

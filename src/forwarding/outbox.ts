@@ -106,6 +106,7 @@ export class Outbox {
       dueStat: db.prepare(
         "SELECT 1 FROM forward_outbox WHERE destination = ? AND state = 'pending' AND priority = 0 AND next_attempt_at <= ? LIMIT 1",
       ),
+      undeliveredOfStudy: db.prepare("SELECT count(*) AS n FROM forward_outbox WHERE study_instance_uid = ? AND state <> 'delivered'"),
       rowsOfInstance: db.prepare('SELECT * FROM forward_outbox WHERE sop_instance_uid = ?'),
       // Instances whose every forward row is delivered and whose spool copy is still there,
       // oldest confirmation first (retention.ts).
@@ -220,6 +221,11 @@ export class Outbox {
   /** Whether STAT instances are waiting to be sent to this destination now. */
   hasDueStat(destination: string, now = Date.now()): boolean {
     return this.s.dueStat.get(destination, now) !== undefined;
+  }
+
+  /** Every instance of the study confirmed by every destination that takes it. */
+  studyDelivered(study: string): boolean {
+    return (this.s.undeliveredOfStudy.get(study) as { n: number }).n === 0;
   }
 
   rowsOfInstance(sop: string): OutboxRow[] {

@@ -9,6 +9,8 @@ import { GatewayConfig } from '../../config/gateway-config';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
 import { isValidUid } from '../../dicom/uid';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
+import { StudyEventsService } from '../../events/study-events.service';
+import { studyTokenOf } from '../../events/tokens/study-token-request';
 import { InstanceReceiver } from '../../ingest/instance-receiver';
 import { StoreRegistry } from '../../stores/registry';
 import { BadRequest, PayloadTooLarge, warningHeader } from '../errors';
@@ -28,6 +30,7 @@ export class StowService {
     private readonly stores: StoreRegistry,
     private readonly receiver: InstanceReceiver,
     private readonly metadataCache: MetadataCacheService,
+    private readonly studyEvents: StudyEventsService,
   ) {}
 
   async handle(request: FastifyRequest, reply: FastifyReply, targetStudyUid?: string): Promise<void> {
@@ -53,6 +56,7 @@ export class StowService {
       throw e;
     }
 
+    const studyToken = studyTokenOf(request);
     const transaction = new StowTransaction(
       target.store,
       this.receiver,
@@ -60,14 +64,19 @@ export class StowService {
         maxInstanceBytes: this.config.limits.maxInstanceBytes,
         maxHeaderBytes: this.config.limits.maxHeaderBytes,
         inlineBinaryThreshold: this.config.inlineBinaryThreshold,
-        expectedStudyUid: targetStudyUid,
+        // With a study token (checked by StudyTokenGuard) every instance must belong to its study.
+        expectedStudyUid: targetStudyUid ?? studyToken?.study,
         context: {
           callingClient: request.ip,
           requestedPriority: singleHeader(request.headers['x-priority']),
+          ...(studyToken !== undefined ? { viaStudyToken: true } : {}),
         },
       },
       this.config.limits,
-      (instance) => this.metadataCache.noteStored(target.store, instance),
+      async (instance) => {
+        await this.metadataCache.noteStored(target.store, instance);
+        await this.studyEvents.noteStored(target.store, instance);
+      },
     );
     const outcome = await transaction.run(request.raw, body);
     const status = stowStatus(outcome);
