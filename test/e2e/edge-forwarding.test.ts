@@ -121,6 +121,8 @@ describe('edge forwarding to a real Orthanc', { skip: !orthancAvailable() && 'Or
     for (const [sop, bytes] of a.files) assert.equal(held.get(sop), sha(bytes), sop);
     const s = await status(a.study);
     assert.equal(s.priority?.level, 'ROUTINE');
+    // The study event "forwarded" once every instance is confirmed (events.sqlite).
+    await waitFor('the forwarded event', async () => (await send(`${gw.baseUrl}/api/studies/${a.study}/events?store=spool`)).json().events?.some((e: { type: string }) => e.type === 'forwarded'));
     for (const i of s.instances) {
       assert.equal(i.destinations.orthanc.outcome, 'stored');
       assert.equal(i.destinations.orthanc.attempts, 0);
