@@ -163,9 +163,9 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** For tests and operators: one retention pass now. */
-  applyRetention(now?: number): Promise<number> {
+  applyRetention(): Promise<number> {
     this.configured();
-    return this.retention!.runOnce(now);
+    return this.retention!.runOnce();
   }
 
   /** Called whenever every instance of a study has been confirmed by all its destinations. */

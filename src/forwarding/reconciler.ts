@@ -5,6 +5,7 @@
  * deleted, or jobs that could not be added while Redis was away all come back here.
  */
 import { Logger } from '@nestjs/common';
+import { PeriodicPass } from '../common/periodic-pass';
 import { ForwardQueues } from './forward-queues';
 import { Outbox } from './outbox';
 
@@ -12,31 +13,29 @@ const PAGE = 1_000;
 
 export class Reconciler {
   private readonly logger = new Logger('Forward reconciler');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
   lastRun?: { at: Date; enqueued: number; error?: string };
 
   constructor(
     private readonly outbox: Outbox,
     private readonly queues: ForwardQueues,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.periodic = new PeriodicPass(() => this.pass(), intervalMs);
+  }
+
+  private readonly periodic: PeriodicPass<number>;
 
   start(): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
-    this.timer.unref();
+    this.periodic.start(true);
   }
 
-  /** One pass over the pending rows (a pass already under way is joined, not doubled). */
+  /** One pass now (a pass under way is joined, not doubled). */
   runOnce(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.runOnce();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private async pass(): Promise<number> {

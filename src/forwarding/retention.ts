@@ -7,6 +7,7 @@
  * oldest confirmed first; "keep" never.
  */
 import { Logger } from '@nestjs/common';
+import { PeriodicPass } from '../common/periodic-pass';
 import { statfs } from 'node:fs/promises';
 import { EdgeDestinationConfig } from '../config/edge-config';
 import { LocalStore } from '../stores/local/local-store';
@@ -24,35 +25,34 @@ interface Candidate {
 export class Retention {
   private readonly logger = new Logger('Spool retention');
   private readonly policies: Map<string, EdgeDestinationConfig['retention']>;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly periodic: PeriodicPass<number>;
   lastRun?: { at: Date; released: number; error?: string };
 
   constructor(
     private readonly spool: LocalStore,
     private readonly outbox: Outbox,
     destinations: EdgeDestinationConfig[],
-    private readonly intervalMs: number,
+    intervalMs: number,
   ) {
     this.policies = new Map(destinations.map((d) => [d.store, d.retention]));
+    this.periodic = new PeriodicPass(() => this.pass(), intervalMs);
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
-    this.timer.unref();
+    this.periodic.start(false);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
-  runOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.pass(now).finally(() => (this.running = undefined));
-    return this.running;
+  /** One pass now (a pass under way is joined). */
+  runOnce(): Promise<number> {
+    return this.periodic.runOnce();
   }
 
-  private async pass(now: number): Promise<number> {
+  private async pass(): Promise<number> {
+    const now = Date.now();
     let released = 0;
     try {
       let freeBytes = await this.freeBytes();

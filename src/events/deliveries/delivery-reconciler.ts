@@ -5,6 +5,7 @@
  * all come back here. It also forgets finished deliveries older than the retention.
  */
 import { Logger } from '@nestjs/common';
+import { PeriodicPass } from '../../common/periodic-pass';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliveryStore } from './delivery-store';
 
@@ -12,33 +13,31 @@ const PAGE = 1_000;
 
 export class DeliveryReconciler {
   private readonly logger = new Logger('Webhook reconciler');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
   lastRun?: { at: Date; enqueued: number; pruned: number; error?: string };
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly queue: DeliveryQueue,
-    private readonly intervalMs: number,
+    intervalMs: number,
     /** Delivered, dead and cancelled deliveries are kept this long after their last change. */
     private readonly retentionMs: number,
-  ) {}
+  ) {
+    this.periodic = new PeriodicPass(() => this.pass(), intervalMs);
+  }
+
+  private readonly periodic: PeriodicPass<number>;
 
   start(): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
-    this.timer.unref();
+    this.periodic.start(true);
   }
 
-  /** One pass (a pass under way is joined, not doubled); returns how many deliveries were queued. */
+  /** One pass now (a pass under way is joined, not doubled). */
   runOnce(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.runOnce();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private async pass(): Promise<number> {
