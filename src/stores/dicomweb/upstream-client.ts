@@ -63,6 +63,15 @@ const KEEP_ALIVE_MARGIN_MS = 300;
 /** Most bytes of a JSON answer read into memory (study metadata of a very large study). */
 const MAX_JSON_BYTES = 512 * 1024 * 1024;
 
+/** Immediate retries of a GET that met a connection closed under it (see send()). */
+const STALE_CONNECTION_RETRIES = 2;
+
+function isStaleConnection(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  const code = err?.code ?? err?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+}
+
 export class UpstreamClient {
   readonly breaker: CircuitBreaker;
   /** The DICOMweb root's path on the upstream's origin, without trailing slash ("/dicom-web"). */
@@ -96,11 +105,18 @@ export class UpstreamClient {
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const attempts = request.method === 'GET' ? (request.attempts ?? this.config.retries.attempts) : 1;
     let refreshedToken = false;
+    let staleRetries = 0;
     for (let attempt = 0; ; ) {
       let response: UpstreamResponse;
       try {
         response = await this.once(request);
       } catch (e) {
+        // A pooled connection the upstream closed just as it was reused (its keep-alive ran out):
+        // an idempotent request goes again at once, on another connection, without using a try.
+        if (request.method === 'GET' && staleRetries < STALE_CONNECTION_RETRIES && isStaleConnection(e)) {
+          staleRetries++;
+          continue;
+        }
         const failure = e instanceof UpstreamFailure ? e : this.toFailure(e, request.what);
         if (++attempt >= attempts || e instanceof PausedUpstream || !isRetryable(failure)) throw failure;
         await sleep(backoffDelayMs(attempt - 1, this.config.retries.baseDelayMs, this.config.retries.maxDelayMs));
