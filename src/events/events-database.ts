@@ -3,7 +3,7 @@
  * subscriptions, deliveries. Each component owns its tables and versions them on its own
  * (`migrate`), like the forwarding outbox does in the spool.
  */
-import Database from 'better-sqlite3';
+import { openDurableSqlite } from '../common/durable-sqlite';
 import type { Database as Db } from 'better-sqlite3';
 
 export interface Migration {
@@ -16,12 +16,8 @@ export class EventsDatabase {
   readonly db: Db;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
     // A subscription created or an event recorded survives power loss once acknowledged.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openDurableSqlite(path);
     this.db.exec(`CREATE TABLE IF NOT EXISTS events_migrations (
       component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at INTEGER NOT NULL,
       PRIMARY KEY (component, version))`);

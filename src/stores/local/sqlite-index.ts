@@ -2,7 +2,8 @@
  * The embedded store's index: one SQLite file (better-sqlite3, WAL). All writes for one instance
  * happen in one transaction, so a crash leaves either the whole instance indexed or nothing.
  */
-import Database, { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { openDurableSqlite } from '../../common/durable-sqlite';
 import { InstanceIdentity } from '../dicom-store';
 import { buildIndexRecords } from './index-record';
 import { MatchKeyLevel, MatchKeyRow } from './match-key-records';
@@ -40,13 +41,9 @@ export class SqliteIndex {
   private readonly stmts: Record<string, Statement>;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a committed instance survives power loss, not only a process crash. The file data
-    // itself is fsynced before the commit, so the index never points at bytes that may vanish.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    // The instance file is fsynced before its row commits, so the index never points at bytes
+    // that may vanish.
+    this.db = openDurableSqlite(path);
     migrate(this.db);
     this.stmts = {
       findInstance: this.db.prepare(`
