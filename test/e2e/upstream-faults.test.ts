@@ -143,7 +143,10 @@ describe('upstream faults', { skip: !orthancAvailable() && 'Orthanc is not insta
     // proxy delays their data but not their close, so a request sent on one just before Orthanc
     // closes it would break with "other side closed" (a 502) instead of waiting for its answer.
     await new Promise((r) => setTimeout(r, 1_200));
-    proxy.faults = { delayMs: 2500 };
+    // Far beyond the 1500 ms limit: undici checks its timeouts on a coarse timer, so under load the
+    // limit fires up to about a second late; an answer held back only 2.5 s could arrive (or the
+    // connection close) in that same moment and turn the 504 into a 502.
+    proxy.faults = { delayMs: 6000 };
     try {
       for (const [path, accept] of [
         ['/studies?PatientID=FAULTS', 'application/dicom+json'],
