@@ -40,7 +40,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on('error', end);
     upstream.on('error', end);
     client.on('close', end);
-    upstream.on('close', end);
+    // The upstream's close travels like its data: after the chunks held back before it. Orthanc
+    // closes a keep-alive connection 1 s after its answer; passed on at once, that close would
+    // break a request the proxy is still delaying ("other side closed") instead of letting it
+    // time out as a slow upstream would.
+    upstream.on('close', () => void queue.then(end));
     client.pipe(upstream);
     let carried = 0;
     // Chunks are passed on in order, each after the delay in force when it arrived.
