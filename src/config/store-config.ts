@@ -7,7 +7,7 @@
 /** Lower-case letters, digits and dashes: safe in a URL path segment and in a header. */
 export const STORE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** Kinds the gateway knows; `healthimaging` and `gcp` are announced but not built yet. */
+/** Kinds the gateway knows; `gcp` is announced but not built yet. */
 export const STORE_KINDS = ['local', 'dicomweb', 'healthimaging', 'gcp'] as const;
 
 export interface LocalStoreConfig {
@@ -55,15 +55,8 @@ export interface CircuitBreakerConfig {
   openMs: number;
 }
 
-export interface DicomwebStoreConfig {
-  name: string;
-  kind: 'dicomweb';
-  /** The upstream's DICOMweb root, e.g. http://orthanc:8042/dicom-web (no trailing slash). */
-  url: string;
-  auth: UpstreamAuthConfig;
-  /** Percent-encode QIDO values (RFC 3986). false for upstreams that do not decode them (Orthanc):
-   *  values are then sent raw, and what cannot be sent raw is matched at the gateway. */
-  percentEncodeQuery: boolean;
+/** What every store in front of a remote service has: its connection's limits and behaviour. */
+export interface RemoteConnectionConfig {
   timeouts: UpstreamTimeouts;
   retries: UpstreamRetries;
   circuitBreaker: CircuitBreakerConfig;
@@ -76,7 +69,74 @@ export interface DicomwebStoreConfig {
   verifyDuplicates: boolean;
 }
 
-export type StoreConfig = LocalStoreConfig | DicomwebStoreConfig;
+export interface DicomwebStoreConfig extends RemoteConnectionConfig {
+  name: string;
+  kind: 'dicomweb';
+  /** The upstream's DICOMweb root, e.g. http://orthanc:8042/dicom-web (no trailing slash). */
+  url: string;
+  auth: UpstreamAuthConfig;
+  /** Percent-encode QIDO values (RFC 3986). false for upstreams that do not decode them (Orthanc):
+   *  values are then sent raw, and what cannot be sent raw is matched at the gateway. */
+  percentEncodeQuery: boolean;
+}
+
+/** Static AWS credentials; secrets resolved from the file or the environment variables named. */
+export interface AwsCredentialsConfig {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The S3 import-job path of HealthImaging (StartDICOMImportJob), see README "AWS HealthImaging". */
+export interface HealthImagingImportJobConfig {
+  /** Bucket the instances are written to, and the job's results read from. */
+  bucket: string;
+  /** Key prefix of everything the gateway writes there ("" or ending in "/"). */
+  prefix: string;
+  /** The IAM role HealthImaging assumes to read the bucket (arn:aws:iam::ACCOUNT:role/NAME). */
+  dataAccessRoleArn: string;
+  /** First wait between two GetDICOMImportJob calls; it grows to ten times this. */
+  pollIntervalMs: number;
+  /** A job not ended after this fails its instances (they are retried by whoever sent them). */
+  maxWaitMs: number;
+  /** Instances arriving within this window go into one job (StartDICOMImportJob allows 1/s). */
+  batchWindowMs: number;
+  maxInstancesPerJob: number;
+}
+
+export interface HealthImagingStoreConfig extends RemoteConnectionConfig {
+  name: string;
+  kind: 'healthimaging';
+  region: string;
+  /** 32 lower-case letters and digits. */
+  datastoreId: string;
+  /** Absent: the standard AWS chain (environment, shared files, SSO, container and instance roles). */
+  credentials?: AwsCredentialsConfig;
+  /** Origins of the three services (overridable for FIPS hosts, VPC endpoints, tests). */
+  endpoints: {
+    /** DICOMweb: https://dicom-medical-imaging.{region}.amazonaws.com */
+    dicomweb: string;
+    /** Control plane: https://medical-imaging.{region}.amazonaws.com */
+    control: string;
+    /** S3, for the import-job path; absent: the SDK's default for the region. */
+    s3?: string;
+  };
+  /** How instances are stored: HealthImaging's DICOMweb STOW, or S3 and an import job. */
+  stow: 'dicomweb' | 'import-job';
+  /** Largest STOW request; batches are split below it (HealthImaging: 1 GB). */
+  maxStowRequestBytes: number;
+  /** HealthImaging's documented search limits, in case AWS changes them: most results per
+   *  request, largest offset, most includefield values. */
+  qidoLimits: { maxLimit: number; maxOffset: number; maxIncludeFields: number };
+  /** Required for stow: import-job; with stow: dicomweb it takes the instances too large for one
+   *  STOW request. */
+  importJob?: HealthImagingImportJobConfig;
+}
+
+/** Any store that is reached over the network and relays its upstream's answers. */
+export type RemoteStoreConfig = DicomwebStoreConfig | HealthImagingStoreConfig;
+
+export type StoreConfig = LocalStoreConfig | RemoteStoreConfig;
 
 export const DICOMWEB_DEFAULTS = {
   timeouts: { connectMs: 5_000, firstByteMs: 60_000, idleMs: 60_000 },
@@ -86,4 +146,12 @@ export const DICOMWEB_DEFAULTS = {
   healthCheckIntervalMs: 30_000,
   percentEncodeQuery: true,
   verifyDuplicates: true,
+} as const;
+
+export const HEALTHIMAGING_DEFAULTS = {
+  /** "Max 1 GB of DICOM data per request" (HealthImaging developer guide, DICOMweb storing), read
+   *  as 10^9 bytes, the smaller of the two readings. */
+  maxStowRequestBytes: 1_000_000_000,
+  qidoLimits: { maxLimit: 1000, maxOffset: 1_000_000, maxIncludeFields: 50 },
+  importJob: { prefix: 'dicomweb-gateway/', pollIntervalMs: 2_000, maxWaitMs: 3_600_000, batchWindowMs: 2_000, maxInstancesPerJob: 5_000 },
 } as const;

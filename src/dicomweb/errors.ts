@@ -17,6 +17,7 @@ import {
   UpstreamNotAcceptable,
   UpstreamTimeout,
   UpstreamUnavailable,
+  UnsupportedSearch,
 } from '../stores/store-errors';
 
 export class DicomwebError extends Error {
@@ -89,6 +90,7 @@ export function mapError(error: unknown): MappedError {
     return { status: 409, message: error.message, headers: {} };
   }
   if (error instanceof StorageFull) return { status: 507, message: error.message, headers: {} };
+  if (error instanceof UnsupportedSearch) return { status: 400, message: error.message, headers: {} };
   if (error instanceof UpstreamFailure) {
     // Unreachable or overloaded 503, too slow 504, anything else the upstream got wrong 502.
     const status = error instanceof UpstreamUnavailable ? 503 : error instanceof UpstreamTimeout ? 504 : 502;

@@ -9,6 +9,7 @@ import { ParsedPart10 } from '../dicom/dataset';
 import { DicomJsonObject } from '../dicom/dicom-json';
 import { QidoQuery, QidoResult } from './qido-query';
 import {
+  InstanceList,
   InstanceRef,
   MetadataEntry,
   RelayedAnswer,
@@ -96,6 +97,9 @@ export interface DicomStore {
   readonly name: string;
   readonly kind: string;
   readonly capabilities: StoreCapabilities;
+  /** How many instances of one STOW request it takes at once (default 1, one after another): a
+   *  remote store hides its latency so, a store that batches needs it to batch. */
+  readonly stowConcurrency?: number;
   /**
    * Stores one instance. Resolves only once the instance is durable. Throws a StoreError subclass
    * (InstanceConflict, StorageFull, ...) when this one instance cannot be stored.
@@ -138,8 +142,9 @@ export interface DicomStore {
    */
   /** The stored DICOM JSON of every instance in scope (BulkDataURIs relative). */
   metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>>;
-  /** Every instance in scope, in series and instance number order, ready to be opened. */
-  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[] | RelayedAnswer>;
+  /** Every instance in scope, in series and instance number order, ready to be opened; or, for a
+   *  study or series a store cannot answer whole, the list of its instances (InstanceList). */
+  retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<StoredInstance[] | RelayedAnswer | InstanceList>;
   /** The frames of one instance; `numbers` (1-based, in the order asked) for stores that relay. */
   frames(ref: InstanceRef, want: TransferSyntaxChoice, numbers: number[]): Promise<StoredFrames | RelayedAnswer>;
   /** One bulk data value, by the tag path of its BulkDataURI ("7FE00010", "00540016/0/00181074"). */

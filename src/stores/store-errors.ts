@@ -15,6 +15,10 @@ export class InstanceConflict extends StoreError {}
 /** The store has no room left (disk full, quota). */
 export class StorageFull extends StoreError {}
 
+/** A search this store cannot answer as asked (a key its upstream cannot match and the gateway
+ *  cannot match on its results): the client's request, refused with 400 and the reason. */
+export class UnsupportedSearch extends StoreError {}
+
 /** The study, series, instance or frame asked for does not exist. */
 export class NotFound extends StoreError {}
 

@@ -2,6 +2,7 @@
 import { StoreConfig } from '../config/store-config';
 import { DicomStore } from './dicom-store';
 import { DicomwebStore } from './dicomweb/dicomweb-store';
+import { HealthImagingStore } from './healthimaging/healthimaging-store';
 import { LocalStore } from './local/local-store';
 
 export function createStore(config: StoreConfig): DicomStore {
@@ -10,5 +11,7 @@ export function createStore(config: StoreConfig): DicomStore {
       return new LocalStore(config.name, config.path);
     case 'dicomweb':
       return new DicomwebStore(config);
+    case 'healthimaging':
+      return new HealthImagingStore(config);
   }
 }

@@ -56,10 +56,28 @@ export interface RelayedAnswer {
   body: Readable;
   /** Releases the upstream connection when the body will not be read (to its end). */
   discard(): void;
+  /** The media types to answer with, when the upstream labels its parts otherwise (HealthImaging
+   *  sends compressed frames as application/octet-stream parts): `part` maps each part's (or a
+   *  single-part answer's) Content-Type, `outer` is the multipart answer's `type`. */
+  relabel?: { outer: string; part(contentType: string | undefined): string };
 }
 
 export function isRelayed(value: unknown): value is RelayedAnswer {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'relayed';
+}
+
+/**
+ * The answer of a store that cannot retrieve a study or series in one piece (HealthImaging): its
+ * instances, in order. dicomweb/wado retrieves each one and frames them into one answer, so a
+ * client sees no difference (composed-retrieve.ts).
+ */
+export interface InstanceList {
+  kind: 'instance-list';
+  instances: InstanceRef[];
+}
+
+export function isInstanceList(value: unknown): value is InstanceList {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'instance-list';
 }
 
 /** Stored bytes opened for reading; close() releases the file (or connection). */

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/config/gateway-config';
-import { DicomwebStoreConfig } from '../../src/config/store-config';
+import { DicomwebStoreConfig, HealthImagingStoreConfig } from '../../src/config/store-config';
 import { makeTempDir } from '../helpers/temp-dir';
 
 function withYaml<T>(yaml: string, run: (file: string) => T): T {
@@ -117,7 +117,8 @@ stores:
     /stores\[0\] \(Bad_Name\): name: "Bad_Name" must be/,
     /stores\[2\] \(twin\): name: another store already has this name/,
     /stores\[3\] \(x\): kind: "ftp" is not one of local, dicomweb, healthimaging, gcp/,
-    /stores\[4\] \(aws\): kind: "healthimaging" stores are not available/,
+    /stores\[4\] \(aws\): region: required/,
+    /stores\[4\] \(aws\): datastoreId: required/,
     /stores\[5\] \(up\): url: "ftp:\/\/nope" is not an http\(s\) URL/,
     /stores\[5\] \(up\): pasword: unknown key/,
     /stores\[5\] \(up\): timeouts\.connectMs: "-1" is not an integer/,
@@ -135,4 +136,73 @@ test('defaultStore must name a listed store; a single store is the default witho
   const c = withYaml('stores:\n  - { name: only, kind: local }\n', (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data' }));
   assert.equal(c.defaultStore, 'only');
   assert.ok(problems('stores: []\n').some((p) => /stores: expected a non-empty list/.test(p)));
+});
+
+test('a HealthImaging store: defaults, endpoints for the region, static credentials from the environment', () => {
+  const yaml = `
+stores:
+  - name: ahi
+    kind: healthimaging
+    region: eu-west-1
+    datastoreId: 0123456789abcdef0123456789abcdef
+    credentials: { accessKeyIdEnv: AHI_KEY, secretAccessKeyEnv: AHI_SECRET }
+  - name: ahi-import
+    kind: healthimaging
+    region: us-east-1
+    datastoreId: ffffffffffffffffffffffffffffffff
+    endpoints: { dicomweb: "http://127.0.0.1:9001/", control: "http://127.0.0.1:9002", s3: "http://127.0.0.1:9003" }
+    stow: import-job
+    importJob: { bucket: my-imports, prefix: gw, dataAccessRoleArn: "arn:aws:iam::123456789012:role/ahi-import" }
+defaultStore: ahi
+`;
+  const c = withYaml(yaml, (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data', AHI_KEY: 'AKIDEXAMPLE', AHI_SECRET: 'shh' }));
+  const [ahi, imports] = c.stores as HealthImagingStoreConfig[];
+  assert.equal(ahi.endpoints.dicomweb, 'https://dicom-medical-imaging.eu-west-1.amazonaws.com');
+  assert.equal(ahi.endpoints.control, 'https://medical-imaging.eu-west-1.amazonaws.com');
+  assert.equal(ahi.endpoints.s3, undefined);
+  assert.deepEqual(ahi.credentials, { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'shh', sessionToken: undefined });
+  assert.equal(ahi.stow, 'dicomweb');
+  assert.equal(ahi.maxStowRequestBytes, 1_000_000_000);
+  assert.equal(ahi.verifyDuplicates, true);
+  assert.equal(imports.credentials, undefined, 'no credentials: the standard AWS chain');
+  assert.equal(imports.endpoints.dicomweb, 'http://127.0.0.1:9001');
+  assert.equal(imports.stow, 'import-job');
+  assert.equal(imports.importJob?.prefix, 'gw/');
+  assert.equal(imports.importJob?.pollIntervalMs, 2_000);
+});
+
+test('a HealthImaging store: bad values are named, the import job is required for stow: import-job', () => {
+  const found = problems(`
+stores:
+  - name: ahi
+    kind: healthimaging
+    region: Europe
+    datastoreId: not-an-id
+    stow: sometimes
+    endpoints: { dicomweb: "ftp://x" }
+    credentials: { accessKeyId: AKID, secretAccessKey: inline-aws-secret, secretAccessKeyEnv: ALSO }
+  - name: ahi2
+    kind: healthimaging
+    region: us-west-2
+    datastoreId: 0123456789abcdef0123456789abcdef
+    stow: import-job
+  - name: ahi3
+    kind: healthimaging
+    region: us-west-2
+    datastoreId: 0123456789abcdef0123456789abcdef
+    importJob: { bucket: "Bad Bucket", dataAccessRoleArn: "role/x" }
+defaultStore: ahi
+`);
+  const expect = [
+    /stores\[0\] \(ahi\): region: "Europe" is not an AWS region name/,
+    /stores\[0\] \(ahi\): datastoreId: "not-an-id" is not 32 lower-case letters and digits/,
+    /stores\[0\] \(ahi\): stow: "sometimes" is not one of dicomweb, import-job/,
+    /stores\[0\] \(ahi\): endpoints\.dicomweb: "ftp:\/\/x" is not an http\(s\) URL/,
+    /stores\[0\] \(ahi\): credentials\.secretAccessKey: give either secretAccessKey or secretAccessKeyEnv, not both/,
+    /stores\[1\] \(ahi2\): importJob: required with stow: import-job/,
+    /stores\[2\] \(ahi3\): importJob\.bucket: "Bad Bucket" is not an S3 bucket name/,
+    /stores\[2\] \(ahi3\): importJob\.dataAccessRoleArn: "role\/x" is not an IAM role ARN/,
+  ];
+  for (const re of expect) assert.ok(found.some((p) => re.test(p)), `${re} in:\n${found.join('\n')}`);
+  assert.ok(!found.join('\n').includes('inline-aws-secret'), 'a secret never appears in a message');
 });

@@ -9,6 +9,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { DicomwebStoreConfig, DICOMWEB_DEFAULTS } from '../../src/config/store-config';
+import { headerAuthorizer } from '../../src/stores/dicomweb/request-authorizer';
 import { PausedUpstream, UpstreamClient } from '../../src/stores/dicomweb/upstream-client';
 import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../../src/stores/store-errors';
 import { freePort } from '../helpers/free-port';
@@ -23,7 +24,7 @@ describe('UpstreamClient', () => {
   const clients: UpstreamClient[] = [];
 
   const client = (overrides: Partial<DicomwebStoreConfig> = {}) => {
-    const c = new UpstreamClient({
+    const { auth, ...config } = {
       name: 'fake',
       kind: 'dicomweb',
       url: `${base}/dicom-web`,
@@ -33,7 +34,8 @@ describe('UpstreamClient', () => {
       retries: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
       circuitBreaker: { failureThreshold: 50, openMs: 1000 },
       ...overrides,
-    });
+    } as DicomwebStoreConfig;
+    const c = new UpstreamClient({ ...config, authorizer: headerAuthorizer(auth) });
     clients.push(c);
     return c;
   };
@@ -96,9 +98,8 @@ describe('UpstreamClient', () => {
   test('nothing listening: 503 with a Retry-After, after the retries', async () => {
     const c = new UpstreamClient({
       name: 'down',
-      kind: 'dicomweb',
       url: `http://127.0.0.1:${await freePort()}/dicom-web`,
-      auth: { type: 'none' },
+      authorizer: headerAuthorizer({ type: 'none' }),
       ...DICOMWEB_DEFAULTS,
       retries: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
     });

@@ -13,7 +13,7 @@ import { QidoLevel, QidoMatch } from '../../src/stores/qido-query';
 const LIMITS = { defaultLimit: 100, maxLimit: 1000 };
 const plan = (level: QidoLevel, query: string, percentEncode: boolean) => {
   const parsed = parseQidoRequest(level, {}, query, LIMITS).query;
-  return { ...planUpstreamQuery(parsed, percentEncode), query: parsed };
+  return { ...planUpstreamQuery(parsed, { percentEncode }), query: parsed };
 };
 const pn = (alphabetic: string, ideographic?: string) => ({ vr: 'PN', Value: [ideographic ? { Alphabetic: alphabetic, Ideographic: ideographic } : { Alphabetic: alphabetic }] });
 

@@ -2,6 +2,11 @@
  * One STOW-RS request: the body is read part by part; each part is received (staged, parsed,
  * checked) and handed to the store, and gets its own outcome. A bad part never fails the others,
  * and nothing is dropped silently: every part ends up stored or listed as failed.
+ *
+ * Parts are received one after another (the body is one stream), but a store may take several at
+ * once (DicomStore.stowConcurrency): the next part is received while the ones before are still
+ * being stored, which hides a remote store's latency and lets a store that batches (HealthImaging
+ * import jobs) batch. Outcomes are listed in part order whatever order the stores end in.
  */
 import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
@@ -29,8 +34,13 @@ function reasonOfUpstreamCode(code: number): RejectionReason {
   return 'processing-failure';
 }
 
+/** The outcome of one part, kept with its number until they are listed in order. */
+type PartResult = { part: number; stored: StowOutcome['stored'][number] } | { part: number; failed: FailedPart };
+
 export class StowTransaction {
   private readonly logger = new Logger('STOW');
+  private readonly results: PartResult[] = [];
+  private readonly storing = new Set<Promise<void>>();
 
   constructor(
     private readonly store: DicomStore,
@@ -43,6 +53,20 @@ export class StowTransaction {
 
   async run(source: Readable, body: StowBody): Promise<StowOutcome> {
     const outcome: StowOutcome = { stored: [], failed: [], notes: [] };
+    try {
+      return await this.read(source, body, outcome);
+    } finally {
+      // Whatever ended the reading, every part handed to the store gets its outcome.
+      await Promise.allSettled([...this.storing]);
+      this.results.sort((a, b) => a.part - b.part);
+      for (const r of this.results) {
+        if ('stored' in r) outcome.stored.push(r.stored);
+        else outcome.failed.push(r.failed);
+      }
+    }
+  }
+
+  private async read(source: Readable, body: StowBody, outcome: StowOutcome): Promise<StowOutcome> {
     const limited = new ByteLimit(this.limits.maxRequestBytes);
     source.on('error', (e) => limited.destroy(e));
     source.pipe(limited);
@@ -69,10 +93,13 @@ export class StowTransaction {
         const type = part.contentType ? parseContentType(part.contentType)?.mediaType : undefined;
         if (part.contentType !== undefined && type !== 'application/dicom') {
           part.body.resume();
-          outcome.failed.push({
+          this.results.push({
             part: parts,
-            reason: 'unsupported-media-type',
-            message: `part ${parts} has Content-Type ${part.contentType}; only application/dicom parts are stored`,
+            failed: {
+              part: parts,
+              reason: 'unsupported-media-type',
+              message: `part ${parts} has Content-Type ${part.contentType}; only application/dicom parts are stored`,
+            },
           });
           continue;
         }
@@ -83,7 +110,7 @@ export class StowTransaction {
       if (limited.exceeded) {
         outcome.limitExceeded = `request body larger than ${this.limits.maxRequestBytes} bytes`;
       } else if (e instanceof MultipartError) {
-        outcome.framingError = `multipart body broken after ${outcome.stored.length + outcome.failed.length} part(s): ${e.message}`;
+        outcome.framingError = `multipart body broken after ${parts - 1} part(s): ${e.message}`;
       } else {
         throw e;
       }
@@ -95,30 +122,48 @@ export class StowTransaction {
     return outcome;
   }
 
+  /** Receives one part, then hands it to the store, waiting only while the store has as many
+   *  parts of this request as it takes at once. */
   private async storePart(body: Readable, part: number, outcome: StowOutcome): Promise<void> {
-    let instance: IncomingInstance | undefined;
+    let instance: IncomingInstance;
     try {
       instance = await this.receiver.receive(body, this.receive);
+    } catch (e) {
+      if (body.errored) throw e; // the request stream broke, not this instance: run() decides
+      const failed = this.toFailure(e, part);
+      if (!failed) throw e;
+      this.results.push({ part, failed });
+      return;
+    }
+    const storing: Promise<void> = this.storeReceived(instance, part, outcome).finally(() => this.storing.delete(storing));
+    this.storing.add(storing);
+    const concurrency = Math.max(1, this.store.stowConcurrency ?? 1);
+    while (this.storing.size >= concurrency) await Promise.race(this.storing);
+  }
+
+  /** Never rejects: every failure becomes the part's outcome. */
+  private async storeReceived(instance: IncomingInstance, part: number, outcome: StowOutcome): Promise<void> {
+    try {
       const id = instance.identity;
       await this.store.store(instance);
       await this.onStored?.(instance);
       if (instance.parsed.bareDataset) {
         outcome.notes.push(`part ${part}: stored as sent, a data set without File Meta Information (PS3.10 7.1)`);
       }
-      outcome.stored.push({
-        studyInstanceUid: id.studyInstanceUid,
-        seriesInstanceUid: id.seriesInstanceUid,
-        sopInstanceUid: id.sopInstanceUid,
-        sopClassUid: id.sopClassUid,
+      this.results.push({
+        part,
+        stored: { studyInstanceUid: id.studyInstanceUid, seriesInstanceUid: id.seriesInstanceUid, sopInstanceUid: id.sopInstanceUid, sopClassUid: id.sopClassUid },
       });
     } catch (e) {
-      if (body.errored) throw e; // the request stream broke, not this instance: run() decides
-      const failed = this.toFailure(e, part, instance);
-      if (!failed) throw e;
-      outcome.failed.push(failed);
+      this.results.push({ part, failed: this.toFailure(e, part, instance) ?? this.internalFailure(e, part, instance) });
     } finally {
-      if (instance) await this.receiver.discard(instance);
+      await this.receiver.discard(instance);
     }
+  }
+
+  private internalFailure(e: unknown, part: number, instance: IncomingInstance): FailedPart {
+    this.logger.error(`part ${part} could not be stored: ${(e as Error)?.stack ?? String(e)}`);
+    return { part, reason: 'processing-failure', message: `part ${part}: internal error while storing`, sopClassUid: instance.identity.sopClassUid, sopInstanceUid: instance.identity.sopInstanceUid };
   }
 
   private toFailure(e: unknown, part: number, instance?: IncomingInstance): FailedPart | undefined {

@@ -1,7 +1,6 @@
 /**
  * The media types of WADO-RS payloads (PS3.18 8.7.3): DICOM instances, uncompressed bulk data,
- * and compressed frames by transfer syntax (Table 8.7.3-5), with the spellings clients actually
- * send (dicomweb-client: image/x-dicom-rle, image/x-jls, image/jhc).
+ * and compressed frames by transfer syntax (dicom/frame-media-types.ts).
  */
 import { TS } from '../../dicom/transfer-syntax';
 
@@ -9,46 +8,7 @@ export const DICOM = 'application/dicom';
 export const OCTET_STREAM = 'application/octet-stream';
 export const DICOM_JSON = 'application/dicom+json';
 
-/** Media type of one compressed frame in each transfer syntax (PS3.18 Table 8.7.3-5). */
-const FRAME_MEDIA_TYPES: Record<string, string> = {
-  '1.2.840.10008.1.2.4.50': 'image/jpeg',
-  '1.2.840.10008.1.2.4.51': 'image/jpeg',
-  '1.2.840.10008.1.2.4.57': 'image/jpeg',
-  '1.2.840.10008.1.2.4.70': 'image/jpeg',
-  '1.2.840.10008.1.2.4.80': 'image/jls',
-  '1.2.840.10008.1.2.4.81': 'image/jls',
-  '1.2.840.10008.1.2.4.90': 'image/jp2',
-  '1.2.840.10008.1.2.4.91': 'image/jp2',
-  '1.2.840.10008.1.2.4.92': 'image/jpx',
-  '1.2.840.10008.1.2.4.93': 'image/jpx',
-  '1.2.840.10008.1.2.4.201': 'image/jphc',
-  '1.2.840.10008.1.2.4.202': 'image/jphc',
-  '1.2.840.10008.1.2.4.203': 'image/jphc',
-  '1.2.840.10008.1.2.4.100': 'video/mpeg',
-  '1.2.840.10008.1.2.4.101': 'video/mpeg',
-  '1.2.840.10008.1.2.4.102': 'video/mp4',
-  '1.2.840.10008.1.2.4.103': 'video/mp4',
-  '1.2.840.10008.1.2.4.104': 'video/mp4',
-  '1.2.840.10008.1.2.4.105': 'video/mp4',
-  '1.2.840.10008.1.2.4.106': 'video/mp4',
-  [TS.RLELossless]: 'image/dicom-rle',
-};
-
-/** Other names clients use for the same media types. */
-const ALIASES: Record<string, string> = {
-  'image/x-dicom-rle': 'image/dicom-rle',
-  'image/x-jls': 'image/jls',
-  'image/jhc': 'image/jphc',
-  'video/mpeg2': 'video/mpeg',
-};
-
-export function frameMediaTypeOf(transferSyntaxUid: string): string | undefined {
-  return FRAME_MEDIA_TYPES[transferSyntaxUid];
-}
-
-export function canonicalMediaType(mediaType: string): string {
-  return ALIASES[mediaType] ?? mediaType;
-}
+export { canonicalMediaType, frameMediaTypeOf } from '../../dicom/frame-media-types';
 
 /** Transfer syntaxes PS3.18 8.7.3 forbids in web services: never produced, refused when asked. */
 export function isForbiddenInWebServices(transferSyntaxUid: string): boolean {

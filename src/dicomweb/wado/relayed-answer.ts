@@ -34,7 +34,7 @@ export async function sendRelayed(reply: FastifyReply, answer: RelayedAnswer, si
   const outer = parseContentType(answer.contentType);
   if (outer?.mediaType !== 'multipart/related' || !outer.params.boundary) {
     // A single-part answer from the upstream: as it is, or as the one part of a multipart answer.
-    const type = normalized(answer.contentType);
+    const type = answer.relabel ? answer.relabel.part(answer.contentType) : normalized(answer.contentType);
     if (singlePart) return pipeAnswer(reply, type, answer.length, answer.body, what);
     const boundary = newBoundary();
     return sendAnswer(reply, multipartContentType(boundary, bareType(type)), wrapped(boundary, type, answer.body), what);
@@ -46,12 +46,17 @@ export async function sendRelayed(reply: FastifyReply, answer: RelayedAnswer, si
   }
   if (singlePart) return sendFirstPart(reply, answer, boundary, what);
   const payload = outer.params.type;
-  if (PASS_THROUGH && payload !== undefined && !payload.includes(';') && answer.length !== undefined) {
+  if (PASS_THROUGH && !answer.relabel && payload !== undefined && !payload.includes(';') && answer.length !== undefined) {
     return pipeAnswer(reply, answer.contentType, answer.length, answer.body, what);
   }
   // Orthanc writes `type="application/octet-stream; transfer-syntax=..."`: the media type only.
-  const type = payload ? bareType(payload) : 'application/octet-stream';
-  const rewriter = new PartHeaderRewriter(boundary, (headers) => partHeaders(headers, type));
+  const type = answer.relabel?.outer ?? (payload ? bareType(payload) : 'application/octet-stream');
+  const relabel = answer.relabel;
+  const rewriter = new PartHeaderRewriter(boundary, (headers) => {
+    const out = partHeaders(headers, type);
+    if (relabel) out['Content-Type'] = relabel.part(headers['content-type']);
+    return out;
+  });
   // A plain pipe, not stream.pipeline: pipeline builds an AbortError (a DOMException with its
   // stack) for every answer it finishes, 2% of the gateway's CPU for relayed frames. Errors of
   // either side are passed on by hand: an upstream failure aborts the answer, a client gone
@@ -98,7 +103,8 @@ async function sendFirstPart(reply: FastifyReply, answer: RelayedAnswer, upstrea
       }
     },
   };
-  return sendAnswer(reply, part.contentType ? normalized(part.contentType) : 'application/octet-stream', body, what);
+  const type = answer.relabel ? answer.relabel.part(part.contentType) : part.contentType ? normalized(part.contentType) : 'application/octet-stream';
+  return sendAnswer(reply, type, body, what);
 }
 
 /** The upstream's parts; a framing error is the upstream's fault, reported as such. */
@@ -122,7 +128,7 @@ function wrapped(boundary: string, type: string, body: Readable): AnswerBody {
 }
 
 /** A Content-Type re-written from its parsed form: printable, canonical, no stray parameters. */
-function normalized(contentType: string): string {
+export function normalized(contentType: string): string {
   const parsed = parseContentType(contentType);
   if (!parsed) return 'application/octet-stream';
   const ts = parsed.params['transfer-syntax'];

@@ -11,13 +11,16 @@ import { GatewayConfig } from '../../config/gateway-config';
 import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { StoreRegistry } from '../../stores/registry';
-import { isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
+import { DicomStore } from '../../stores/dicom-store';
+import { NotFound } from '../../stores/store-errors';
+import { InstanceRef, isInstanceList, isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
 import { NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
 import { storeTarget } from '../store-target';
 import { sendRelayed } from './relayed-answer';
+import { ComposedPart, partOfRelayed, sendComposed } from './composed-retrieve';
 import { frameBytesAs } from './frame-body';
 import { instanceBody } from './instance-body';
 import { DICOM, DICOM_JSON, OCTET_STREAM } from './media-types';
@@ -70,6 +73,10 @@ export class WadoService {
     const stored = await store.retrieve(scope, choiceOf(ranges));
     const what = `retrieve of ${scope.level} ${scope.level === 'study' ? scope.studyInstanceUid : scope.level === 'series' ? scope.seriesInstanceUid : scope.sopInstanceUid}`;
     if (isRelayed(stored)) return sendRelayed(reply, stored, wantsSinglePart(ranges, scope.level === 'instance', stored.discard), what);
+    if (isInstanceList(stored)) {
+      wantsSinglePart(ranges, false, () => undefined);
+      return sendComposed(reply, stored.instances, (ref) => this.instancePart(store, ref, ranges), what);
+    }
     const singlePart = scope.level === 'instance' && stored.length === 1;
     const plans = stored.map((instance) => ({ instance, selection: this.selectForInstance(ranges, instance, singlePart) }));
     const only = plans[0];
@@ -150,6 +157,17 @@ export class WadoService {
     const boundary = newBoundary();
     const body = multipartBody(boundary, [{ headers: { 'Content-Type': OCTET_STREAM }, length: part.length, body: part.chunks }]);
     return sendAnswer(reply, multipartContentType(boundary, OCTET_STREAM), body, what);
+  }
+
+  /** One instance of a composed study or series answer, as its multipart part. */
+  private async instancePart(store: DicomStore, ref: InstanceRef, ranges: WadoRange[]): Promise<ComposedPart> {
+    const one = await store.retrieve({ level: 'instance', ...ref }, choiceOf(ranges));
+    if (isRelayed(one)) return partOfRelayed(one);
+    const instance = isInstanceList(one) ? undefined : one[0];
+    if (!instance) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
+    const selection = this.selectForInstance(ranges, instance, false);
+    const body = instanceBody(instance, selection.transferSyntaxUid);
+    return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => undefined };
   }
 
   private selectForInstance(ranges: WadoRange[], instance: StoredInstance, singlePart: boolean): Selection {

@@ -49,3 +49,14 @@ export async function hashSinglePart(body: AsyncIterable<Buffer>, contentType: s
   if (head !== undefined) return undefined; // no part at all
   throw new MalformedMultipart('the multipart answer ended inside its first part');
 }
+
+/** SHA-256 and size of a single-part answer (HealthImaging answers one instance so). */
+export async function hashWhole(body: AsyncIterable<Buffer>): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of body) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}

@@ -8,7 +8,7 @@
  * - in neither (a silent drop), or an answer without a body: a processing failure (0x0110), never
  *   a success.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DicomJsonObject } from '../../dicom/dicom-json';
@@ -41,6 +41,9 @@ export async function postInstances(client: UpstreamClient, instances: IncomingI
   const close = Buffer.from(`--${boundary}--\r\n`, 'latin1');
   // Each part: its head, the file, CRLF (which begins the next delimiter or the close delimiter).
   const length = instances.reduce((sum, instance, i) => sum + heads[i].length + instance.staged.size + separator.length, close.length);
+  const body = () => Readable.from(framed(instances, heads, separator, close), { objectMode: false });
+  // A signed request (AWS) covers the body's hash: one read of the staged files before sending.
+  const payloadSha256 = client.needsPayloadHash ? await sha256Of(framed(instances, heads, separator, close)) : undefined;
   const response = await client.send({
     method: 'POST',
     path: '/studies',
@@ -50,7 +53,8 @@ export async function postInstances(client: UpstreamClient, instances: IncomingI
       'content-length': String(length),
       accept: 'application/dicom+json',
     },
-    body: () => Readable.from(framed(instances, heads, separator, close), { objectMode: false }),
+    body,
+    payloadSha256,
   });
   const text = await client.text(response, 'store');
   return { status: response.status, text, answer: parseObject(text) };
@@ -84,6 +88,22 @@ async function* framed(instances: IncomingInstance[], heads: Buffer[], separator
     yield separator;
   }
   yield close;
+}
+
+async function sha256Of(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** Bytes of the multipart/related request that carries these instances (its framing included),
+ *  at most: each part's Content-Length counted with 20 digits. */
+export function stowRequestBytes(instances: readonly IncomingInstance[]): number {
+  const boundary = 'gateway-'.length + 24;
+  // "--" boundary CRLF "Content-Type: application/dicom" CRLF "Content-Length: " n CRLF CRLF file CRLF
+  const perPart = 2 + boundary + 2 + 31 + 2 + 16 + 20 + 4 + 2;
+  const close = 2 + boundary + 2 + 2;
+  return instances.reduce((sum, i) => sum + perPart + i.staged.size, close);
 }
 
 function parseObject(text: string): DicomJsonObject | undefined {

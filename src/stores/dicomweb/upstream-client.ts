@@ -10,12 +10,35 @@
 import { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Dispatcher, Pool } from 'undici';
-import { DicomwebStoreConfig } from '../../config/store-config';
+import { CircuitBreakerConfig, UpstreamRetries, UpstreamTimeouts } from '../../config/store-config';
 import { UpstreamError, UpstreamFailure, UpstreamUnavailable } from '../store-errors';
 import { backoffDelayMs, sleep } from './backoff';
 import { CircuitBreaker, CircuitOpen } from './circuit-breaker';
-import { createUpstreamAuth, TokenRequestFailed, UpstreamAuth } from './upstream-auth';
-import { errorDetail, FailureContext, isRetryable, networkFailure, statusFailure } from './upstream-failures';
+import { RequestAuthorizer } from './request-authorizer';
+import { TokenRequestFailed } from './upstream-auth';
+import { errorDetail, FailureContext, isRetryable, isThrottled, networkFailure, statusFailure } from './upstream-failures';
+
+/** What an UpstreamClient needs: where, how long to wait, how often to try, how to authenticate. */
+export interface UpstreamClientOptions {
+  /** The store's name, for messages. */
+  name: string;
+  /** The upstream's DICOMweb root, e.g. http://orthanc:8042/dicom-web */
+  url: string;
+  timeouts: UpstreamTimeouts;
+  retries: UpstreamRetries;
+  circuitBreaker: CircuitBreakerConfig;
+  connections: number;
+  authorizer: RequestAuthorizer;
+  /**
+   * Throttling answers (429, and 503 from services that mean "slow down" by it) are retried with
+   * backoff for every method, within `retries.attempts`: a cloud service documents that it did
+   * nothing with a throttled request. They do not count against the circuit breaker either: the
+   * upstream is alive, only busy. Other upstreams: 429 and 503 fail at once.
+   */
+  retryThrottled?: boolean;
+  /** The health probe's request below the root (default a search of one study). */
+  probePath?: string;
+}
 
 export interface UpstreamRequest {
   method: 'GET' | 'POST';
@@ -28,6 +51,8 @@ export interface UpstreamRequest {
   what: string;
   /** Tries in all for a GET; the store's configured number by default. */
   attempts?: number;
+  /** Lower-case hex SHA-256 of the body, for an authorizer that signs it (AWS SigV4). */
+  payloadSha256?: string;
 }
 
 /** Bytes of an answer read ahead of the reader, so the upstream keeps sending while the client's
@@ -78,12 +103,12 @@ export class UpstreamClient {
   readonly rootPath: string;
   readonly origin: string;
   private readonly pool: Pool;
-  private readonly auth: UpstreamAuth;
+  private readonly auth: RequestAuthorizer;
   private readonly retryAfterSeconds: number;
   /** Outcome of the last call or probe, for health reports. */
   last?: { ok: boolean; at: Date; detail?: string };
 
-  constructor(private readonly config: DicomwebStoreConfig) {
+  constructor(private readonly config: UpstreamClientOptions) {
     const url = new URL(config.url);
     this.origin = url.origin;
     this.rootPath = url.pathname.replace(/\/+$/, '');
@@ -97,13 +122,19 @@ export class UpstreamClient {
       keepAliveTimeoutThreshold: KEEP_ALIVE_MARGIN_MS,
     });
     this.breaker = new CircuitBreaker(config.circuitBreaker);
-    this.auth = createUpstreamAuth(config.auth);
+    this.auth = config.authorizer;
     this.retryAfterSeconds = Math.max(1, Math.ceil(config.circuitBreaker.openMs / 1000));
+  }
+
+  /** Whether request bodies must come with their SHA-256 (a signature covers it). */
+  get needsPayloadHash(): boolean {
+    return this.auth.needsPayloadHash === true;
   }
 
   /** Sends a request; statuses below 500 come back, the rest is thrown (see the file comment). */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const attempts = request.method === 'GET' ? (request.attempts ?? this.config.retries.attempts) : 1;
+    const configured = request.attempts ?? this.config.retries.attempts;
+    const attempts = request.method === 'GET' || this.config.retryThrottled ? configured : 1;
     let refreshedToken = false;
     let staleRetries = 0;
     for (let attempt = 0; ; ) {
@@ -118,19 +149,27 @@ export class UpstreamClient {
           continue;
         }
         const failure = e instanceof UpstreamFailure ? e : this.toFailure(e, request.what);
-        if (++attempt >= attempts || e instanceof PausedUpstream || !isRetryable(failure)) throw failure;
-        await sleep(backoffDelayMs(attempt - 1, this.config.retries.baseDelayMs, this.config.retries.maxDelayMs));
+        const throttled = this.config.retryThrottled === true && isThrottled(failure);
+        const retryable = throttled || (request.method === 'GET' && isRetryable(failure));
+        if (++attempt >= attempts || e instanceof PausedUpstream || !retryable) throw failure;
+        const { baseDelayMs, maxDelayMs } = this.config.retries;
+        let delay = backoffDelayMs(attempt - 1, baseDelayMs, maxDelayMs);
+        // A throttled answer's Retry-After is honoured, up to the longest configured wait.
+        if (throttled && failure.retryAfterSeconds !== undefined) delay = Math.max(delay, Math.min(failure.retryAfterSeconds * 1000, maxDelayMs));
+        await sleep(delay);
         continue;
       }
       if (response.status !== 401 && response.status !== 403) return response;
-      await skipBody(response.body);
-      if (!refreshedToken && this.config.auth.type === 'oauth2') {
+      const text = await this.text(response, request.what).catch(() => '');
+      if (!refreshedToken && this.auth.invalidate) {
         // The token may have been revoked or expired early: one more try with a fresh one.
         this.auth.invalidate();
         refreshedToken = true;
         continue;
       }
-      throw new UpstreamError(`upstream store "${this.config.name}" (${request.what}) refused the gateway's credentials (${response.status})`);
+      const detail = errorDetail(text, response.headers);
+      const verb = response.status === 401 ? "refused the gateway's credentials" : 'denied the gateway access';
+      throw new UpstreamError(`upstream store "${this.config.name}" (${request.what}) ${verb} (${response.status}${detail ? `: ${detail}` : ''})`, undefined, response.status);
     }
   }
 
@@ -138,7 +177,7 @@ export class UpstreamClient {
   async json<T>(request: UpstreamRequest, accept: (status: number) => boolean = (s) => s === 200): Promise<{ status: number; value: T | undefined }> {
     const response = await this.send(request);
     const text = await this.text(response, request.what);
-    if (!accept(response.status)) throw this.unexpected(response.status, text, request.what);
+    if (!accept(response.status)) throw this.unexpected(response.status, text, request.what, response.headers);
     if (text.trim() === '') return { status: response.status, value: undefined };
     try {
       return { status: response.status, value: JSON.parse(text) as T };
@@ -167,8 +206,8 @@ export class UpstreamClient {
   }
 
   /** A 4xx the caller did not expect: the upstream and the gateway disagree (502, with its reason). */
-  unexpected(status: number, body: string, what: string): UpstreamError {
-    const detail = errorDetail(body);
+  unexpected(status: number, body: string, what: string, headers?: IncomingHttpHeaders): UpstreamError {
+    const detail = errorDetail(body, headers);
     return new UpstreamError(`upstream store "${this.config.name}" (${what}) answered ${status}${detail ? `: ${detail}` : ''}`);
   }
 
@@ -184,7 +223,8 @@ export class UpstreamClient {
   /** The light health probe: one try, outside the breaker's gate, but its outcome feeds it. */
   async probe(): Promise<void> {
     try {
-      const response = await this.once({ method: 'GET', path: '/studies?limit=1', what: 'health probe', headers: { accept: 'application/dicom+json' } }, false);
+      const path = this.config.probePath ?? '/studies?limit=1';
+      const response = await this.once({ method: 'GET', path, what: 'health probe', headers: { accept: 'application/dicom+json' } }, false);
       await skipBody(response.body);
       if (response.status >= 400) this.record(false, `health probe answered ${response.status}`);
     } catch {
@@ -210,8 +250,15 @@ export class UpstreamClient {
     }
     let headers: Record<string, string> = { ...(request.headers ?? {}) };
     try {
-      const authorization = await this.auth.header();
-      if (authorization) headers = { ...headers, authorization };
+      const credentials = await this.auth.authorize({
+        method: request.method,
+        origin: this.origin,
+        path: this.rootPath + request.path,
+        headers,
+        payloadSha256: request.payloadSha256,
+        hasBody: request.body !== undefined,
+      });
+      headers = { ...headers, ...credentials };
     } catch (e) {
       this.breaker.failure();
       const failure =
@@ -237,10 +284,11 @@ export class UpstreamClient {
       throw failure;
     }
     if (response.statusCode >= 500 || response.statusCode === 429) {
-      this.breaker.failure();
-      const detail = errorDetail(await response.body.text().catch(() => ''));
+      const detail = errorDetail(await response.body.text().catch(() => ''), response.headers);
       const retryAfter = response.headers['retry-after'];
       const failure = statusFailure(response.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, detail, this.context(request.what));
+      if (this.config.retryThrottled && isThrottled(failure)) this.breaker.success();
+      else this.breaker.failure();
       this.record(false, failure.message);
       throw failure;
     }

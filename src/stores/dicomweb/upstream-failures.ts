@@ -3,6 +3,7 @@
  * overloaded is 503 (with Retry-After), too slow is 504, anything else the upstream got wrong is
  * 502. The reason names the store and what was asked, never a URL with credentials or a token.
  */
+import { IncomingHttpHeaders } from 'node:http';
 import { UpstreamError, UpstreamFailure, UpstreamTimeout, UpstreamUnavailable } from '../store-errors';
 
 /** Node and undici error codes of a connection that could not be made at all. */
@@ -71,18 +72,51 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-/** The useful part of an upstream's error body: Orthanc's JSON Details/Message, or the first line. */
-export function errorDetail(body: string): string {
-  const text = body.trim();
+/** Whether a failure is the upstream asking to slow down (429, or 503), not a fault. */
+export function isThrottled(failure: UpstreamFailure): boolean {
+  return failure.upstreamStatus === 429 || failure.upstreamStatus === 503;
+}
+
+/**
+ * The useful part of an upstream's error answer: Orthanc's JSON Details/Message, an AWS error
+ * (its type from the x-amzn-ErrorType header, then its message), a Google error object
+ * ({"error": {"status", "message"}}, alone or in an array), or the first line of the body.
+ */
+export function errorDetail(body: string, headers?: IncomingHttpHeaders): string {
+  const awsType = awsErrorType(headers);
+  const said = bodyDetail(body.trim());
+  if (awsType) return clean(said ? `${awsType}: ${said}` : awsType);
+  return clean(said);
+}
+
+function bodyDetail(text: string): string {
   if (!text) return '';
   try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const said = [json.Details, json.Message, json.message, json.error].find((v) => typeof v === 'string' && v !== '');
-    if (said) return clean(String(said));
+    let json = JSON.parse(text) as unknown;
+    if (Array.isArray(json) && json.length > 0) json = json[0];
+    if (typeof json === 'object' && json !== null) {
+      const o = json as Record<string, unknown>;
+      if (typeof o.error === 'object' && o.error !== null) {
+        const e = o.error as Record<string, unknown>;
+        const status = typeof e.status === 'string' ? e.status : '';
+        const message = typeof e.message === 'string' ? e.message : '';
+        if (status || message) return status && message ? `${status}: ${message}` : status || message;
+      }
+      const said = [o.Details, o.Message, o.message, o.error_description, o.error].find((v) => typeof v === 'string' && v !== '');
+      if (said) return String(said);
+    }
   } catch {
     /* not JSON */
   }
-  return clean(text.split('\n')[0]);
+  return text.split('\n')[0];
+}
+
+/** "ThrottlingException" of "ThrottlingException:http://internal.amazon.com/coral/...". */
+function awsErrorType(headers: IncomingHttpHeaders | undefined): string | undefined {
+  const raw = headers?.['x-amzn-errortype'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  const type = value?.split(':')[0].trim();
+  return type && /^[A-Za-z][A-Za-z0-9.]{0,99}$/.test(type) ? type : undefined;
 }
 
 function clean(text: string): string {

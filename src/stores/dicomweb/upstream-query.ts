@@ -12,10 +12,26 @@
  *
  * Ranges of dates and times are written back in DICOM form from their canonical bounds.
  */
+import { describeTag } from '../../dicom/dictionary';
 import { WILDCARD_VRS } from '../../dicom/match-keys';
 import { LEVEL_DEPTH } from '../../dicom/qido-attributes';
 import { hex8 } from '../../dicom/value-decoding';
-import { MatchCondition, QidoQuery, ValueMatch } from '../qido-query';
+import { MatchCondition, QidoLevel, QidoQuery, ValueMatch } from '../qido-query';
+import { UnsupportedSearch } from '../store-errors';
+
+/** What an upstream can be asked in a search, beyond what every DICOMweb server understands. */
+export interface UpstreamQueryRules {
+  /** Percent-encode values (RFC 3986); false for upstreams that do not decode them (Orthanc). */
+  percentEncode: boolean;
+  /** Whether the upstream matches on this attribute in a search of `searched` results (a sequence
+   *  key: its top-level tag); absent: every key. Other conditions are matched at the gateway when
+   *  the results carry the attribute, else the search is refused (UnsupportedSearch). */
+  supportsKey?: (tag: number, searched: QidoLevel, sequence: boolean) => boolean;
+  /** Most includefield values per request; beyond, includefield=all is asked (a superset). */
+  maxIncludeFields?: number;
+  /** The store's name in refusals ("HealthImaging store ahi"). */
+  describe?: string;
+}
 
 export interface UpstreamQueryPlan {
   /** 'name=value' pairs, encoded, without limit and offset. */
@@ -30,7 +46,8 @@ export interface UpstreamQueryPlan {
 const RAW_SAFE = /^[A-Za-z0-9\-._~!$'()*+,;:@/?^]*$/;
 const RAW_UNSAFE_RUN = /[^A-Za-z0-9\-._~!$'()*+,;:@/?^]+/g;
 
-export function planUpstreamQuery(query: QidoQuery, percentEncode: boolean): UpstreamQueryPlan {
+export function planUpstreamQuery(query: QidoQuery, rules: UpstreamQueryRules): UpstreamQueryPlan {
+  const percentEncode = rules.percentEncode;
   const params: string[] = [];
   const atGateway: MatchCondition[] = [];
   const notes: string[] = [];
@@ -47,6 +64,17 @@ export function planUpstreamQuery(query: QidoQuery, percentEncode: boolean): Ups
     const checkable = LEVEL_DEPTH[condition.level] <= LEVEL_DEPTH[query.level] && condition.attribute.itemTag === undefined;
     const isList = values.length > 1 && condition.vr !== 'UI';
     const isEmpty = condition.anyOf.some((m) => m.kind === 'empty');
+    if (rules.supportsKey && !rules.supportsKey(condition.attribute.tag, query.level, condition.attribute.itemTag !== undefined)) {
+      if (!checkable) {
+        throw new UnsupportedSearch(
+          `${describeTag(condition.attribute.tag)} cannot be searched ${condition.attribute.itemTag !== undefined ? 'by its sequence items ' : `on a ${query.level} search `}` +
+            `in ${rules.describe ?? 'this store'}: the upstream does not match on it and its results do not carry it; search at the ${condition.level} level instead`,
+        );
+      }
+      atGateway.push(condition);
+      includes.add(hex8(condition.attribute.tag));
+      continue;
+    }
     if (percentEncode) {
       if (isList) multipleValues = true;
       if (isEmpty) emptyValues = true;
@@ -79,8 +107,11 @@ export function planUpstreamQuery(query: QidoQuery, percentEncode: boolean): Ups
   }
   if (multipleValues) params.push('multiplevaluematching=true');
   if (emptyValues) params.push('emptyvaluematching=true');
-  if (query.includeAll) params.push('includefield=all');
-  for (const tag of includes) params.push(`includefield=${tag}`);
+  // includefield=all with the fields named too, for upstreams that ignore "all"; past an
+  // upstream's most includefield values, "all" alone (a superset).
+  const tooMany = rules.maxIncludeFields !== undefined && includes.size + (query.includeAll ? 1 : 0) > rules.maxIncludeFields;
+  if (query.includeAll || tooMany) params.push('includefield=all');
+  if (!tooMany) for (const tag of includes) params.push(`includefield=${tag}`);
   return { params, atGateway, notes };
 }
 

@@ -20,15 +20,31 @@ const DICOM = 'application/dicom';
 const OCTET_STREAM = 'application/octet-stream';
 const PIXEL_DATA_TAGS = ['7FE00010', '7FE00008', '7FE00009'];
 
+/** How an upstream is asked for each kind of resource, and how its frame answers are labelled. */
+export interface WadoDialect {
+  instanceAccept(want: TransferSyntaxChoice): string;
+  framesAccept(want: TransferSyntaxChoice): string;
+  bulkAccept(want: TransferSyntaxChoice): string;
+  framesRelabel?(want: TransferSyntaxChoice): RelayedAnswer['relabel'];
+}
+
+/** What a standard DICOMweb server understands (upstream-accept.ts). */
+export const STANDARD_DIALECT: WadoDialect = {
+  instanceAccept: (want) => upstreamAccept(want, DICOM),
+  framesAccept: (want) => upstreamAccept(want, OCTET_STREAM),
+  bulkAccept: (want) => upstreamAccept(want, OCTET_STREAM),
+};
+
 export class UpstreamRetrieve {
   constructor(
     private readonly client: UpstreamClient,
     private readonly metadata: UpstreamMetadata,
+    private readonly dialect: WadoDialect = STANDARD_DIALECT,
   ) {}
 
   async retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<RelayedAnswer> {
     const what = `retrieve of ${scope.level}`;
-    const response = await this.get(scopePath(scope), upstreamAccept(want, DICOM), what);
+    const response = await this.get(scopePath(scope), this.dialect.instanceAccept(want), what);
     if (response.status === 200) return await this.relay(response, what);
     const body = await this.client.text(response, what);
     if (response.status === 404) throw new NotFound(`${describeScope(scope)} is not stored here`);
@@ -40,13 +56,13 @@ export class UpstreamRetrieve {
     const scope: RetrieveScope = { level: 'instance', ...ref };
     let response: UpstreamResponse;
     try {
-      response = await this.get(`${scopePath(scope)}/frames/${numbers.join(',')}`, upstreamAccept(want, OCTET_STREAM), what);
+      response = await this.get(`${scopePath(scope)}/frames/${numbers.join(',')}`, this.dialect.framesAccept(want), what);
     } catch (e) {
       // An upstream error (not an outage) may be a client mistake the upstream reports badly.
       if (e instanceof UpstreamError) await this.explainFrames(ref, numbers);
       throw e;
     }
-    if (response.status === 200) return await this.relay(response, what);
+    if (response.status === 200) return { ...(await this.relay(response, what)), relabel: this.dialect.framesRelabel?.(want) };
     const body = await this.client.text(response, what);
     if (response.status !== 406) await this.explainFrames(ref, numbers);
     if (response.status === 404) throw new NotFound(`Instance ${ref.sopInstanceUid} or its frames ${numbers.join(',')} are not stored here`);
@@ -56,8 +72,12 @@ export class UpstreamRetrieve {
   async bulkdata(ref: InstanceRef, tagPath: string, want: TransferSyntaxChoice): Promise<RelayedAnswer> {
     const what = 'retrieve of bulk data';
     const uri = await this.metadata.bulkUri(ref, tagPath);
-    if (!uri) throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at ${tagPath}`);
-    const response = await this.get(this.pathOf(uri), upstreamAccept(want, OCTET_STREAM), what);
+    if (!uri) {
+      // An upstream that lists no BulkDataURI for Pixel Data still serves its frames.
+      if (tagPath === '7FE00010') return this.frames(ref, want, await this.allFrames(ref));
+      throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at ${tagPath}`);
+    }
+    const response = await this.get(this.pathOf(uri), this.dialect.bulkAccept(want), what);
     if (response.status === 200) return await this.relay(response, what);
     const body = await this.client.text(response, what);
     if (response.status === 404) throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at ${tagPath}`);
@@ -94,6 +114,15 @@ export class UpstreamRetrieve {
     return this.client.unexpected(status, body, what);
   }
 
+  /** 1..Number of Frames of an instance with Pixel Data (NotFound without). */
+  private async allFrames(ref: InstanceRef): Promise<number[]> {
+    const object = await this.metadata.instanceObject(ref);
+    if (!object) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
+    if (!hasPixels(object)) throw new NotFound(`Instance ${ref.sopInstanceUid} has no bulk data at 7FE00010`);
+    const count = Number(object['00280008']?.Value?.[0] ?? 1) || 1;
+    return Array.from({ length: count }, (_, i) => i + 1);
+  }
+
   /** Throws NotFound when the instance has no pixels, or fewer frames than asked. */
   private async explainFrames(ref: InstanceRef, numbers: number[]): Promise<void> {
     let object: DicomJsonObject | undefined;
@@ -104,7 +133,7 @@ export class UpstreamRetrieve {
       throw e;
     }
     if (!object) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
-    if (!PIXEL_DATA_TAGS.some((t) => t in object!)) throw new NotFound(`Instance ${ref.sopInstanceUid} has no Pixel Data, so no frames`);
+    if (!hasPixels(object)) throw new NotFound(`Instance ${ref.sopInstanceUid} has no Pixel Data, so no frames`);
     const count = Number(object['00280008']?.Value?.[0] ?? 1) || 1;
     const outside = numbers.find((n) => n > count);
     if (outside !== undefined) {
@@ -134,6 +163,11 @@ export class UpstreamRetrieve {
       discard: () => releaseBody(body),
     };
   }
+}
+
+/** Pixel Data in the metadata, or (for upstreams that leave it out of metadata) Rows. */
+function hasPixels(object: DicomJsonObject): boolean {
+  return PIXEL_DATA_TAGS.some((t) => t in object) || '00280010' in object;
 }
 
 function contentLength(headers: IncomingHttpHeaders): number | undefined {

@@ -16,9 +16,9 @@ import { LEVEL_DEPTH, RESULT_ATTRIBUTES, qidoLevelOfTag } from '../../dicom/qido
 import { hex8 } from '../../dicom/value-decoding';
 import { matchesAll } from '../qido-post-filter';
 import { QidoLevel, QidoMatch, QidoQuery, QidoResult } from '../qido-query';
-import { UpstreamError } from '../store-errors';
+import { UnsupportedSearch, UpstreamError } from '../store-errors';
 import { UpstreamClient } from './upstream-client';
-import { planUpstreamQuery } from './upstream-query';
+import { planUpstreamQuery, UpstreamQueryRules } from './upstream-query';
 import { mergeInto, splitResult, uidOf } from './upstream-results';
 
 const SCAN_PAGE = 500;
@@ -29,14 +29,29 @@ const UID_BATCH = 50;
 const METADATA_CONCURRENCY = 4;
 const JSON_ACCEPT = { accept: 'application/dicom+json' };
 
+/** How an upstream can be searched: its query rules and its paging limits. */
+export interface UpstreamSearchOptions extends UpstreamQueryRules {
+  /** Most results one upstream search may return (its largest `limit`): a larger page is asked in
+   *  several requests. Absent: no limit. */
+  maxPageSize?: number;
+  /** Largest `offset` the upstream accepts: a page beyond cannot be reached (UnsupportedSearch). */
+  maxOffset?: number;
+  /** The upstream honours includefield=all, so no instance metadata is read for it. */
+  includeAllNative?: boolean;
+}
+
 export class UpstreamSearch {
+  private readonly options: UpstreamSearchOptions;
+
   constructor(
     private readonly client: UpstreamClient,
-    private readonly percentEncode: boolean,
-  ) {}
+    options: UpstreamSearchOptions | boolean,
+  ) {
+    this.options = typeof options === 'boolean' ? { percentEncode: options } : options;
+  }
 
   async search(query: QidoQuery): Promise<QidoResult> {
-    const plan = planUpstreamQuery(query, this.percentEncode);
+    const plan = planUpstreamQuery(query, this.options);
     const path = resourcePath(query);
     const ignored = [...plan.notes];
     let matches: QidoMatch[];
@@ -70,7 +85,24 @@ export class UpstreamSearch {
     return { matches, more, ignored };
   }
 
+  /** Up to `limit` results from `offset`, in as many requests as the upstream's page size needs. */
   private async page(path: string, params: string[], offset: number, limit: number, level: QidoLevel): Promise<QidoMatch[]> {
+    const size = this.options.maxPageSize ?? limit;
+    if (limit <= size) return this.request(path, params, offset, limit, level);
+    const results: QidoMatch[] = [];
+    for (let at = offset; at < offset + limit; at += size) {
+      const part = await this.request(path, params, at, Math.min(size, offset + limit - at), level);
+      results.push(...part);
+      if (part.length < Math.min(size, offset + limit - at)) break;
+    }
+    return results;
+  }
+
+  private async request(path: string, params: string[], offset: number, limit: number, level: QidoLevel): Promise<QidoMatch[]> {
+    const maxOffset = this.options.maxOffset;
+    if (maxOffset !== undefined && offset > maxOffset) {
+      throw new UnsupportedSearch(`${this.options.describe ?? 'this store'} cannot page beyond offset ${maxOffset}; narrow the search`);
+    }
     const query = [...params, `limit=${limit}`, ...(offset > 0 ? [`offset=${offset}`] : [])].join('&');
     const { value } = await this.client.json<unknown>(
       { method: 'GET', path: `${path}?${query}`, headers: JSON_ACCEPT, what: `search ${path}` },
@@ -97,7 +129,7 @@ export class UpstreamSearch {
       const seriesTags = neededTags(query, 'series', query.seriesUid === undefined);
       await this.completeLevel(matches, 'series', seriesTags, '/series');
     }
-    if (query.includeAll) await this.includeAll(query.level, matches);
+    if (query.includeAll && !this.options.includeAllNative) await this.includeAll(query.level, matches);
   }
 
   /** One search per UID_BATCH distinct studies (or series) missing some of `tags`. */

@@ -18,7 +18,7 @@ import { BatchItemOutcome, IncomingInstance, StoreOutcome } from '../dicom-store
 import { asError, isStoreOutage } from '../store-batch';
 import { StoredDataUnavailable } from '../store-errors';
 import { skipBody, UpstreamClient } from './upstream-client';
-import { outcomeOf, postInstances, StowReply } from './stow-protocol';
+import { outcomeOf, postInstances, stowRequestBytes, StowReply } from './stow-protocol';
 
 /** SOP Instance UIDs per duplicate-check search (a URL of about 3 KiB). */
 const UID_BATCH = 50;
@@ -36,6 +36,8 @@ export class UpstreamStowBatch {
     private readonly storeName: string,
     /** Set when verifyDuplicates. */
     private readonly compare?: CompareWithUpstream,
+    /** Largest request the upstream takes (HealthImaging: 1 GB): batches are split below it. */
+    private readonly maxRequestBytes = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** One outcome per instance, in order; each SOP Instance UID at most once in `instances`. */
@@ -43,11 +45,32 @@ export class UpstreamStowBatch {
     const outcomes: (BatchItemOutcome | undefined)[] = new Array<BatchItemOutcome | undefined>(instances.length);
     let pending = await this.readable(instances, outcomes);
     if (this.compare) pending = await this.notHeld(instances, pending, outcomes);
-    if (pending.length > 0) {
-      const posted = await this.post(pending.map((i) => instances[i]));
-      pending.forEach((index, k) => (outcomes[index] = posted[k]));
+    for (const group of this.bySize(pending, instances)) {
+      const posted = await this.post(group.map((i) => instances[i]));
+      group.forEach((index, k) => (outcomes[index] = posted[k]));
     }
     return outcomes as BatchItemOutcome[];
+  }
+
+  /** The indexes in consecutive groups, each within maxRequestBytes (an instance alone may be over:
+   *  the store's caller keeps such instances out). */
+  private bySize(indexes: number[], instances: IncomingInstance[]): number[][] {
+    const empty = stowRequestBytes([]);
+    const groups: number[][] = [];
+    let group: number[] = [];
+    let bytes = empty;
+    for (const index of indexes) {
+      const part = stowRequestBytes([instances[index]]) - empty;
+      if (group.length > 0 && bytes + part > this.maxRequestBytes) {
+        groups.push(group);
+        group = [];
+        bytes = empty;
+      }
+      group.push(index);
+      bytes += part;
+    }
+    if (group.length > 0) groups.push(group);
+    return groups;
   }
 
   /** Indexes of the instances whose files are there with their size: one missing file must fail

@@ -13,20 +13,40 @@ import { BatchItemOutcome, IncomingInstance, StoreOutcome } from '../dicom-store
 import { InstanceConflict } from '../store-errors';
 import { KeyedLock } from '../local/keyed-lock';
 import { skipBody, UpstreamClient } from './upstream-client';
-import { hashSinglePart } from './single-part-hash';
+import { hashSinglePart, hashWhole } from './single-part-hash';
 import { outcomeOf, postInstances } from './stow-protocol';
 import { UpstreamStowBatch } from './upstream-stow-batch';
+
+/** What differs between upstreams in storing. */
+export interface UpstreamStowOptions {
+  verifyDuplicates: boolean;
+  /** Largest STOW request the upstream takes; batches are split below it. */
+  maxRequestBytes?: number;
+  /** Accept of the duplicate check's instance retrieve: the stored bytes, as the upstream says it
+   *  (default multipart/related; type="application/dicom"; transfer-syntax=*). */
+  storedBytesAccept?: string;
+  /** For an upstream that transcodes what it stores: when the bytes differ, whether the content
+   *  is the same after all (then 'already-stored'). */
+  compareContent?: (instance: IncomingInstance) => Promise<{ same: boolean; why?: string }>;
+}
+
+const STORED_BYTES = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
 export class UpstreamStow {
   private readonly locks = new KeyedLock();
   private readonly batches: UpstreamStowBatch;
+  private readonly verifyDuplicates: boolean;
+  private readonly options: UpstreamStowOptions;
 
   constructor(
     private readonly client: UpstreamClient,
     private readonly storeName: string,
-    private readonly verifyDuplicates: boolean,
+    options: UpstreamStowOptions | boolean,
   ) {
-    this.batches = new UpstreamStowBatch(client, storeName, verifyDuplicates ? (instance) => this.compareWithUpstream(instance) : undefined);
+    this.options = typeof options === 'boolean' ? { verifyDuplicates: options } : options;
+    this.verifyDuplicates = this.options.verifyDuplicates;
+    const compare = this.verifyDuplicates ? (instance: IncomingInstance) => this.compareWithUpstream(instance) : undefined;
+    this.batches = new UpstreamStowBatch(client, storeName, compare, this.options.maxRequestBytes);
   }
 
   store(instance: IncomingInstance): Promise<StoreOutcome> {
@@ -69,6 +89,12 @@ export class UpstreamStow {
     return take(0);
   }
 
+  /** The duplicate check alone, for a store that sends instances some other way (an import
+   *  job): as compareWithUpstream, or undefined without verifyDuplicates. */
+  async checkHeld(instance: IncomingInstance): Promise<StoreOutcome | undefined> {
+    return this.verifyDuplicates ? this.compareWithUpstream(instance) : undefined;
+  }
+
   /** 'already-stored' when the upstream holds these very bytes, InstanceConflict when other bytes,
    *  undefined when it does not hold the instance. */
   private async compareWithUpstream(instance: IncomingInstance): Promise<StoreOutcome | undefined> {
@@ -76,7 +102,7 @@ export class UpstreamStow {
     const response = await this.client.send({
       method: 'GET',
       path: `/studies/${studyInstanceUid}/series/${seriesInstanceUid}/instances/${sopInstanceUid}`,
-      headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+      headers: { accept: this.options.storedBytesAccept ?? STORED_BYTES },
       what: 'duplicate check',
     });
     if (response.status === 404) {
@@ -88,15 +114,20 @@ export class UpstreamStow {
       throw this.client.unexpected(response.status, text, 'duplicate check');
     }
     let held: { sha256: string; size: number } | undefined;
+    const contentType = String(response.headers['content-type'] ?? '');
     try {
-      held = await hashSinglePart(response.body as AsyncIterable<Buffer>, String(response.headers['content-type'] ?? ''));
+      held = /^\s*multipart\//i.test(contentType)
+        ? await hashSinglePart(response.body as AsyncIterable<Buffer>, contentType)
+        : await hashWhole(response.body as AsyncIterable<Buffer>);
     } catch (e) {
       throw this.client.failedBody(e, 'duplicate check');
     }
     if (held?.sha256 === instance.staged.sha256) return { kind: 'already-stored' };
+    const content = this.options.compareContent ? await this.options.compareContent(instance) : undefined;
+    if (content?.same) return { kind: 'already-stored' };
     throw new InstanceConflict(
-      `SOP Instance ${sopInstanceUid} is already stored in upstream store "${this.storeName}" with different content; ` +
-        'the gateway refuses to replace instances',
+      `SOP Instance ${sopInstanceUid} is already stored in upstream store "${this.storeName}" with different content` +
+        `${content?.why ? ` (${content.why})` : ''}; the gateway refuses to replace instances`,
     );
   }
 }
