@@ -9,8 +9,11 @@ import { T } from './dicom-tags';
 
 const number = (i: StoredInstance, tag: string) => firstNumber(i.metadata, tag) ?? Number.MAX_SAFE_INTEGER;
 
+/** The instances in that order (a copy): a study or series retrieve lists its parts the same way. */
+export function inMetadataOrder(instances: StoredInstance[]): StoredInstance[] {
+  return [...instances].sort((a, b) => number(a, T.SeriesNumber) - number(b, T.SeriesNumber) || number(a, T.InstanceNumber) - number(b, T.InstanceNumber) || a.sequence - b.sequence);
+}
+
 export function metadataOf(instances: StoredInstance[], bulkDataUri: (instance: StoredInstance, key: string) => string): DicomJsonDataset[] {
-  return [...instances]
-    .sort((a, b) => number(a, T.SeriesNumber) - number(b, T.SeriesNumber) || number(a, T.InstanceNumber) - number(b, T.InstanceNumber) || a.sequence - b.sequence)
-    .map((instance) => withBulkDataUris(instance.metadata, (key) => bulkDataUri(instance, key)));
+  return inMetadataOrder(instances).map((instance) => withBulkDataUris(instance.metadata, (key) => bulkDataUri(instance, key)));
 }
