@@ -72,6 +72,17 @@ export class FieldReader {
     return fallback;
   }
 
+  /** A list of strings, or undefined when the key is absent (a problem when it is not such a list). */
+  stringList(key: string, check: (item: string) => boolean = () => true): string[] | undefined {
+    const v = this.map[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.length === 0 || !v.every((item) => typeof item === 'string' && check(item))) {
+      this.problems.push(`${this.label}${key}: expected a non-empty list of strings`);
+      return undefined;
+    }
+    return v as string[];
+  }
+
   /** Whether the mapping has this key (with any value). */
   has(key: string): boolean {
     return this.map[key] !== undefined && this.map[key] !== null;

@@ -9,6 +9,7 @@ import { LocalStoreConfig, STORE_KINDS, STORE_NAME_PATTERN, StoreConfig } from '
 import { isMapping, Mapping } from './config-values';
 import { Env, FieldReader } from './field-reader';
 import { readDicomwebStore } from './load-dicomweb-store';
+import { readGcpStore } from './load-gcp-store';
 import { readHealthImagingStore } from './load-healthimaging-store';
 
 const LOCAL_KEYS = ['name', 'kind', 'path'];
@@ -78,7 +79,6 @@ function readStore(entry: unknown, index: number, env: Env, dataDir: string, pro
     case 'healthimaging':
       return readHealthImagingStore(r, name, env, problems);
     case 'gcp':
-      problems.push(`${label}: kind: "${kind}" stores are not available in this version of the gateway`);
-      return undefined;
+      return readGcpStore(r, name, env, problems);
   }
 }

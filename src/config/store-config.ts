@@ -7,7 +7,7 @@
 /** Lower-case letters, digits and dashes: safe in a URL path segment and in a header. */
 export const STORE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** Kinds the gateway knows; `gcp` is announced but not built yet. */
+/** Kinds the gateway knows. */
 export const STORE_KINDS = ['local', 'dicomweb', 'healthimaging', 'gcp'] as const;
 
 export interface LocalStoreConfig {
@@ -133,8 +133,33 @@ export interface HealthImagingStoreConfig extends RemoteConnectionConfig {
   importJob?: HealthImagingImportJobConfig;
 }
 
+/** A DICOM store of the Google Cloud Healthcare API. */
+export interface GcpStoreConfig extends RemoteConnectionConfig {
+  name: string;
+  kind: 'gcp';
+  project: string;
+  location: string;
+  dataset: string;
+  dicomStore: string;
+  /** A service account key (its JSON); absent: Application Default Credentials (the
+   *  GOOGLE_APPLICATION_CREDENTIALS file, gcloud's, or the metadata server of GCE, GKE, Cloud Run). */
+  serviceAccountKey?: { json: string; source: string };
+  /** Origin of the Healthcare API (https://healthcare.googleapis.com; a Private Service Connect
+   *  endpoint, or a test server). */
+  endpoint: string;
+  /** Google's token endpoint, when it is reached at another address (Private Service Connect,
+   *  tests): the JWT-bearer grant is sent there; the assertion still names Google's. */
+  tokenUrl?: string;
+  scopes: string[];
+  /** A token is renewed this long before it expires. */
+  tokenRefreshMarginMs: number;
+  /** Google's most QIDO results per request, by level (documented defaults 100/100/1000 and
+   *  maxima 5000/5000/50000): larger pages are asked in several requests. */
+  qidoMaxLimits: { study: number; series: number; instance: number };
+}
+
 /** Any store that is reached over the network and relays its upstream's answers. */
-export type RemoteStoreConfig = DicomwebStoreConfig | HealthImagingStoreConfig;
+export type RemoteStoreConfig = DicomwebStoreConfig | HealthImagingStoreConfig | GcpStoreConfig;
 
 export type StoreConfig = LocalStoreConfig | RemoteStoreConfig;
 
@@ -154,4 +179,11 @@ export const HEALTHIMAGING_DEFAULTS = {
   maxStowRequestBytes: 1_000_000_000,
   qidoLimits: { maxLimit: 1000, maxOffset: 1_000_000, maxIncludeFields: 50 },
   importJob: { prefix: 'dicomweb-gateway/', pollIntervalMs: 2_000, maxWaitMs: 3_600_000, batchWindowMs: 2_000, maxInstancesPerJob: 5_000 },
+} as const;
+
+export const GCP_DEFAULTS = {
+  endpoint: 'https://healthcare.googleapis.com',
+  scopes: ['https://www.googleapis.com/auth/cloud-healthcare'],
+  tokenRefreshMarginMs: 300_000,
+  qidoMaxLimits: { study: 5000, series: 5000, instance: 50000 },
 } as const;

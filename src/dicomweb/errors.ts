@@ -52,6 +52,12 @@ export class PayloadTooLarge extends DicomwebError {
     super(413, message);
   }
 }
+/** The resource exists in PS3.18 but this store cannot produce it (yet): not the client's fault. */
+export class NotImplemented extends DicomwebError {
+  constructor(message: string) {
+    super(501, message);
+  }
+}
 export class ResourceNotFound extends DicomwebError {
   constructor(message: string) {
     super(404, message);
@@ -70,6 +76,7 @@ const REASON_PHRASES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

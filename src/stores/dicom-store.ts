@@ -13,6 +13,7 @@ import {
   InstanceRef,
   MetadataEntry,
   RelayedAnswer,
+  RenderRequest,
   RetrieveScope,
   StoredBulkData,
   StoredFrames,
@@ -149,6 +150,9 @@ export interface DicomStore {
   frames(ref: InstanceRef, want: TransferSyntaxChoice, numbers: number[]): Promise<StoredFrames | RelayedAnswer>;
   /** One bulk data value, by the tag path of its BulkDataURI ("7FE00010", "00540016/0/00181074"). */
   bulkdata(ref: InstanceRef, tagPath: string, want: TransferSyntaxChoice): Promise<StoredBulkData | RelayedAnswer>;
+  /** Optional: an instance (its first frame) or one frame rendered as an image by the store's
+   *  upstream (PS3.18 10.4.1.1.3); absent where the store cannot render. */
+  rendered?(ref: InstanceRef, frame: number | undefined, render: RenderRequest): Promise<RelayedAnswer>;
   /** Current health, as last found out (a remote store probes in the background). */
   health(): StoreHealth;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 import { StoreConfig } from '../config/store-config';
 import { DicomStore } from './dicom-store';
 import { DicomwebStore } from './dicomweb/dicomweb-store';
+import { GcpStore } from './gcp/gcp-store';
 import { HealthImagingStore } from './healthimaging/healthimaging-store';
 import { LocalStore } from './local/local-store';
 
@@ -13,5 +14,7 @@ export function createStore(config: StoreConfig): DicomStore {
       return new DicomwebStore(config);
     case 'healthimaging':
       return new HealthImagingStore(config);
+    case 'gcp':
+      return new GcpStore(config);
   }
 }

@@ -147,3 +147,17 @@ export type StoredBulkData =
   | { kind: 'value'; vr: string; length: number; littleEndian: boolean; stream(): AsyncIterable<Buffer> }
   /** The top-level Pixel Data: served frame by frame. */
   | { kind: 'pixel-data'; frames: StoredFrames };
+
+/**
+ * A rendered resource asked for (PS3.18 10.4.1.1.3, 8.3.5.1), its parameters already checked: the
+ * media types the client takes, best first, and the presentation parameters, in canonical form.
+ */
+export interface RenderRequest {
+  /** image/jpeg, image/png, image/gif..., best first. */
+  mediaTypes: string[];
+  window?: { center: number; width: number; function: 'linear' | 'linear-exact' | 'sigmoid' };
+  /** Output size, and optionally the source region (sx, sy, sw, sh) to render. */
+  viewport?: { width: number; height: number; source?: [number, number, number, number] };
+  /** 1-100, for lossy media types. */
+  quality?: number;
+}

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/config/gateway-config';
-import { DicomwebStoreConfig, HealthImagingStoreConfig } from '../../src/config/store-config';
+import { DicomwebStoreConfig, GcpStoreConfig, HealthImagingStoreConfig } from '../../src/config/store-config';
 import { makeTempDir } from '../helpers/temp-dir';
 
 function withYaml<T>(yaml: string, run: (file: string) => T): T {
@@ -205,4 +205,61 @@ defaultStore: ahi
   ];
   for (const re of expect) assert.ok(found.some((p) => re.test(p)), `${re} in:\n${found.join('\n')}`);
   assert.ok(!found.join('\n').includes('inline-aws-secret'), 'a secret never appears in a message');
+});
+
+test('a Google Cloud Healthcare store: a key file or its JSON in a variable, else ADC; endpoint overrides; bad keys named, never shown', () => {
+  const dir = makeTempDir('gcp-cfg');
+  try {
+    const key = { type: 'service_account', client_email: 'gw@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n', private_key_id: 'k1' };
+    const keyFile = join(dir.path, 'sa.json');
+    writeFileSync(keyFile, JSON.stringify(key));
+    writeFileSync(join(dir.path, 'not-a-key.json'), JSON.stringify({ type: 'authorized_user' }));
+    const yaml = `
+stores:
+  - { name: g1, kind: gcp, project: my-project, location: us-central1, dataset: imaging, dicomStore: main, credentials: { keyFile: "${keyFile}" } }
+  - name: g2
+    kind: gcp
+    project: p2
+    location: europe-west4
+    dataset: d
+    dicomStore: s
+    credentials: { keyJsonEnv: GCP_KEY_JSON }
+    endpoint: "http://127.0.0.1:9100/"
+    tokenUrl: http://127.0.0.1:9101/token
+    tokenRefreshMarginMs: 1000
+    qidoMaxLimits: { study: 10 }
+  - { name: g3, kind: gcp, project: p3, location: l, dataset: d, dicomStore: s }
+defaultStore: g1
+`;
+    const c = withYaml(yaml, (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data', GCP_KEY_JSON: JSON.stringify(key) }));
+    const [g1, g2, g3] = c.stores as GcpStoreConfig[];
+    assert.equal(g1.endpoint, 'https://healthcare.googleapis.com');
+    assert.deepEqual(g1.scopes, ['https://www.googleapis.com/auth/cloud-healthcare']);
+    assert.equal(JSON.parse(g1.serviceAccountKey!.json).client_email, key.client_email);
+    assert.equal(g1.verifyDuplicates, false, 'Google refuses a conflicting duplicate itself');
+    assert.deepEqual(g1.qidoMaxLimits, { study: 5000, series: 5000, instance: 50000 });
+    assert.equal(g2.endpoint, 'http://127.0.0.1:9100');
+    assert.equal(g2.tokenUrl, 'http://127.0.0.1:9101/token');
+    assert.deepEqual(g2.qidoMaxLimits, { study: 10, series: 5000, instance: 50000 });
+    assert.equal(g3.serviceAccountKey, undefined, 'Application Default Credentials');
+    const found = problems(`
+stores:
+  - { name: b1, kind: gcp, project: "bad project", location: l, dataset: d, dicomStore: s, credentials: { keyFile: /nonexistent/sa.json } }
+  - { name: b2, kind: gcp, project: p, location: l, dataset: d, dicomStore: s, credentials: { keyFile: "${join(dir.path, 'not-a-key.json')}" } }
+  - { name: b3, kind: gcp, project: p, location: l, dataset: d, credentials: { keyJsonEnv: NOT_SET }, tokenUrl: "ftp://x" }
+defaultStore: b1
+`);
+    const expect = [
+      /stores\[0\] \(b1\): project: "bad project" is not a Google Cloud resource id/,
+      /stores\[0\] \(b1\): credentials\.keyFile: cannot be read \(ENOENT\)/,
+      /stores\[1\] \(b2\): credentials: the key file .* is not a service account key/,
+      /stores\[2\] \(b3\): dicomStore: required/,
+      /stores\[2\] \(b3\): credentials\.keyJsonEnv: the environment variable NOT_SET is not set/,
+      /stores\[2\] \(b3\): tokenUrl: "ftp:\/\/x" is not an http\(s\) URL/,
+    ];
+    for (const re of expect) assert.ok(found.some((p) => re.test(p)), `${re} in:\n${found.join('\n')}`);
+    assert.ok(!found.join('\n').includes('secret-key-material'));
+  } finally {
+    dir.remove();
+  }
 });

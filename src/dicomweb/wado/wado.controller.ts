@@ -45,6 +45,16 @@ export class WadoController {
     return this.wado.frames(req, reply, p);
   }
 
+  @Get('studies/:study/series/:series/instances/:instance/rendered')
+  renderedInstance(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.rendered(req, reply, p);
+  }
+
+  @Get('studies/:study/series/:series/instances/:instance/frames/:frames/rendered')
+  renderedFrame(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.rendered(req, reply, p);
+  }
+
   @Get('studies/:study/series/:series/instances/:instance/bulkdata/*')
   bulkdata(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
     return this.wado.bulkdata(req, reply, p);

@@ -15,7 +15,7 @@ import { DicomStore } from '../../stores/dicom-store';
 import { NotFound } from '../../stores/store-errors';
 import { InstanceRef, isInstanceList, isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
-import { NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
+import { BadRequest, NotAcceptable, NotImplemented, ResourceNotFound, warningHeader } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
 import { storeTarget } from '../store-target';
@@ -29,6 +29,7 @@ import { AnswerBody, multipartBody, multipartContentType, newBoundary, PlannedPa
 import { describeOffers, instanceOffers, pixelOffers, syntaxName } from './wado-offers';
 import { acceptableSyntaxes, Selection, selectRepresentation, WadoRange, wadoRanges } from './wado-negotiation';
 import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from './wado-request';
+import { renderRequestOf } from './rendered-request';
 
 const METADATA_TYPES = [DICOM_JSON, 'application/json'];
 
@@ -133,6 +134,24 @@ export class WadoService {
       throw new ResourceNotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${count} frame${count === 1 ? '' : 's'}`);
     }
     return this.sendFrames(reply, ranges, frames, numbers);
+  }
+
+  /** An instance or one frame rendered as an image (10.4.1.1.3), by stores that can render. */
+  async rendered(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
+    const ref = instanceRef(params);
+    let frame: number | undefined;
+    if (params.frames !== undefined) {
+      const numbers = frameNumbers(params.frames);
+      if (numbers.length !== 1) throw new BadRequest('a rendered frame is one frame: name exactly one frame number');
+      frame = numbers[0];
+    }
+    const render = renderRequestOf(request);
+    const { store } = storeTarget(request, this.stores, this.config);
+    if (!store.rendered) {
+      throw new NotImplemented(`store "${store.name}" (${store.kind}) cannot render images yet; retrieve the frames (…/frames/{n}) or the instance instead`);
+    }
+    const answer = await store.rendered(ref, frame, render);
+    return sendRelayed(reply, answer, true, `rendered ${frame !== undefined ? `frame ${frame} of ` : ''}instance ${ref.sopInstanceUid}`);
   }
 
   /** A bulk data value named by a BulkDataURI this gateway handed out (10.4.1.1.5). */

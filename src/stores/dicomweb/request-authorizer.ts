@@ -28,6 +28,9 @@ export interface RequestAuthorizer {
   /** Forget cached credentials after a 401 or 403, so that the next call fetches new ones; absent
    *  when the credentials cannot change (a static password), so no second try is made. */
   invalidate?(): void;
+  /** A 403 may also mean an expired token (some OAuth2 servers answer so): try a fresh one then
+   *  too. Google's 403 is a missing permission, which a new token does not change. */
+  readonly refreshOnForbidden?: boolean;
   /** Whether the body's SHA-256 must be known before sending (a signature covers it). */
   readonly needsPayloadHash?: boolean;
 }
@@ -41,5 +44,6 @@ export function headerAuthorizer(config: UpstreamAuthConfig): RequestAuthorizer 
       return authorization ? { authorization } : {};
     },
     invalidate: config.type === 'oauth2' ? () => auth.invalidate() : undefined,
+    refreshOnForbidden: config.type === 'oauth2',
   };
 }

@@ -64,12 +64,19 @@ export async function postInstances(client: UpstreamClient, instances: IncomingI
  * What the answer says of one instance sent: 'stored', or the error it maps to (InstanceConflict,
  * StorageFull, UpstreamRefused), thrown.
  */
-export function outcomeOf(reply: StowReply, sop: string, storeName: string): StoreOutcome {
+/** An upstream's own reading of a Failed SOP Sequence item (Google tells a conflicting duplicate
+ *  by its FailureDetail, not its Failure Reason): the error to throw, or undefined for the
+ *  standard reading. */
+export type FailureInterpreter = (item: DicomJsonObject, reply: StowReply, named: string) => Error | undefined;
+
+export function outcomeOf(reply: StowReply, sop: string, storeName: string, interpret?: FailureInterpreter): StoreOutcome {
   const { answer, status } = reply;
   const named = `upstream store "${storeName}"`;
   if (findItem(answer?.[REFERENCED_SOP_SEQUENCE], sop)) return { kind: 'stored' };
   const failed = findItem(answer?.[FAILED_SOP_SEQUENCE], sop);
   if (failed) {
+    const own = interpret?.(failed, reply, named);
+    if (own) throw own;
     const reason = Number(failed[FAILURE_REASON]?.Value?.[0] ?? FAILURE.processing);
     const message = `${named} refused the instance (failure reason 0x${reason.toString(16).toUpperCase().padStart(4, '0')})`;
     if (reason === FAILURE.duplicate) throw new InstanceConflict(`${message}: it holds another instance with this SOP Instance UID`);

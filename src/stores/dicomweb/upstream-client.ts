@@ -161,7 +161,7 @@ export class UpstreamClient {
       }
       if (response.status !== 401 && response.status !== 403) return response;
       const text = await this.text(response, request.what).catch(() => '');
-      if (!refreshedToken && this.auth.invalidate) {
+      if (!refreshedToken && this.auth.invalidate && (response.status === 401 || this.auth.refreshOnForbidden)) {
         // The token may have been revoked or expired early: one more try with a fresh one.
         this.auth.invalidate();
         refreshedToken = true;

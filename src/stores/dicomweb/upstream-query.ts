@@ -29,6 +29,9 @@ export interface UpstreamQueryRules {
   supportsKey?: (tag: number, searched: QidoLevel, sequence: boolean) => boolean;
   /** Most includefield values per request; beyond, includefield=all is asked (a superset). */
   maxIncludeFields?: number;
+  /** false: the upstream does not do Wild Card Matching, so wildcard values are matched at the
+   *  gateway (or refused, as unsupported keys are). */
+  wildcards?: boolean;
   /** The store's name in refusals ("HealthImaging store ahi"). */
   describe?: string;
 }
@@ -64,11 +67,14 @@ export function planUpstreamQuery(query: QidoQuery, rules: UpstreamQueryRules): 
     const checkable = LEVEL_DEPTH[condition.level] <= LEVEL_DEPTH[query.level] && condition.attribute.itemTag === undefined;
     const isList = values.length > 1 && condition.vr !== 'UI';
     const isEmpty = condition.anyOf.some((m) => m.kind === 'empty');
-    if (rules.supportsKey && !rules.supportsKey(condition.attribute.tag, query.level, condition.attribute.itemTag !== undefined)) {
+    const keyUnsupported = rules.supportsKey && !rules.supportsKey(condition.attribute.tag, query.level, condition.attribute.itemTag !== undefined);
+    const wildcardUnsupported = rules.wildcards === false && condition.anyOf.some((m) => m.kind === 'wildcard');
+    if (keyUnsupported || wildcardUnsupported) {
       if (!checkable) {
+        const how = keyUnsupported ? 'does not match on it' : 'does not match wildcards';
         throw new UnsupportedSearch(
           `${describeTag(condition.attribute.tag)} cannot be searched ${condition.attribute.itemTag !== undefined ? 'by its sequence items ' : `on a ${query.level} search `}` +
-            `in ${rules.describe ?? 'this store'}: the upstream does not match on it and its results do not carry it; search at the ${condition.level} level instead`,
+            `in ${rules.describe ?? 'this store'}: the upstream ${how} and its results do not carry it; search at the ${condition.level} level instead`,
         );
       }
       atGateway.push(condition);

@@ -6,13 +6,12 @@
  * client mistake with something else (Orthanc: 400 for a frame past the last, 500 for the frames
  * of an instance without pixels), the instance's metadata is read to give the right answer.
  */
-import { IncomingHttpHeaders } from 'node:http';
 import { DicomJsonObject } from '../../dicom/dicom-json';
 import { NotFound, UpstreamError, UpstreamFailure, UpstreamNotAcceptable } from '../store-errors';
 import { InstanceRef, RelayedAnswer, RetrieveScope, TransferSyntaxChoice } from '../wado-types';
-import { firstChunk } from '../first-chunk';
 import { upstreamAccept } from './upstream-accept';
-import { releaseBody, UpstreamClient, UpstreamResponse } from './upstream-client';
+import { UpstreamClient, UpstreamResponse } from './upstream-client';
+import { relayAnswer } from './upstream-relay';
 import { errorDetail } from './upstream-failures';
 import { describeScope, scopePath, UpstreamMetadata } from './upstream-metadata';
 
@@ -141,36 +140,12 @@ export class UpstreamRetrieve {
     }
   }
 
-  /** The answer, once its first bytes arrived: a failure before them is still a clean 5xx. */
-  private async relay(response: UpstreamResponse, what: string): Promise<RelayedAnswer> {
-    const body = response.body;
-    try {
-      const first = await firstChunk(body);
-      if (first) body.unshift(first);
-    } catch (e) {
-      throw this.client.failedBody(e, what);
-    }
-    // Later, a body that breaks counts against the upstream (circuit breaker, health); whoever
-    // sends it on aborts the client's answer and logs it.
-    body.once('error', (e) => {
-      if ((e as { code?: string }).code !== 'UND_ERR_ABORTED') this.client.failedBody(e, what);
-    });
-    return {
-      kind: 'relayed',
-      contentType: String(response.headers['content-type'] ?? OCTET_STREAM),
-      length: contentLength(response.headers),
-      body,
-      discard: () => releaseBody(body),
-    };
+  private relay(response: UpstreamResponse, what: string): Promise<RelayedAnswer> {
+    return relayAnswer(this.client, response, what);
   }
 }
 
 /** Pixel Data in the metadata, or (for upstreams that leave it out of metadata) Rows. */
 function hasPixels(object: DicomJsonObject): boolean {
   return PIXEL_DATA_TAGS.some((t) => t in object) || '00280010' in object;
-}
-
-function contentLength(headers: IncomingHttpHeaders): number | undefined {
-  const value = headers['content-length'];
-  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }

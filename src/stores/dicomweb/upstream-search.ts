@@ -31,9 +31,9 @@ const JSON_ACCEPT = { accept: 'application/dicom+json' };
 
 /** How an upstream can be searched: its query rules and its paging limits. */
 export interface UpstreamSearchOptions extends UpstreamQueryRules {
-  /** Most results one upstream search may return (its largest `limit`): a larger page is asked in
-   *  several requests. Absent: no limit. */
-  maxPageSize?: number;
+  /** Most results one upstream search may return (its largest `limit`), for all levels or by
+   *  level: a larger page is asked in several requests. Absent: no limit. */
+  maxPageSize?: number | Record<QidoLevel, number>;
   /** Largest `offset` the upstream accepts: a page beyond cannot be reached (UnsupportedSearch). */
   maxOffset?: number;
   /** The upstream honours includefield=all, so no instance metadata is read for it. */
@@ -87,7 +87,8 @@ export class UpstreamSearch {
 
   /** Up to `limit` results from `offset`, in as many requests as the upstream's page size needs. */
   private async page(path: string, params: string[], offset: number, limit: number, level: QidoLevel): Promise<QidoMatch[]> {
-    const size = this.options.maxPageSize ?? limit;
+    const max = this.options.maxPageSize;
+    const size = (typeof max === 'number' ? max : max?.[level]) ?? limit;
     if (limit <= size) return this.request(path, params, offset, limit, level);
     const results: QidoMatch[] = [];
     for (let at = offset; at < offset + limit; at += size) {

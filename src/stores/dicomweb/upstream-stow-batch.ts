@@ -18,7 +18,7 @@ import { BatchItemOutcome, IncomingInstance, StoreOutcome } from '../dicom-store
 import { asError, isStoreOutage } from '../store-batch';
 import { StoredDataUnavailable } from '../store-errors';
 import { skipBody, UpstreamClient } from './upstream-client';
-import { outcomeOf, postInstances, stowRequestBytes, StowReply } from './stow-protocol';
+import { FailureInterpreter, outcomeOf, postInstances, stowRequestBytes, StowReply } from './stow-protocol';
 
 /** SOP Instance UIDs per duplicate-check search (a URL of about 3 KiB). */
 const UID_BATCH = 50;
@@ -38,6 +38,7 @@ export class UpstreamStowBatch {
     private readonly compare?: CompareWithUpstream,
     /** Largest request the upstream takes (HealthImaging: 1 GB): batches are split below it. */
     private readonly maxRequestBytes = Number.MAX_SAFE_INTEGER,
+    private readonly interpret?: FailureInterpreter,
   ) {}
 
   /** One outcome per instance, in order; each SOP Instance UID at most once in `instances`. */
@@ -194,7 +195,7 @@ export class UpstreamStowBatch {
     }
     return instances.map((instance): BatchItemOutcome => {
       try {
-        return { ok: true, outcome: outcomeOf(reply, instance.identity.sopInstanceUid, this.storeName) };
+        return { ok: true, outcome: outcomeOf(reply, instance.identity.sopInstanceUid, this.storeName, this.interpret) };
       } catch (e) {
         return { ok: false, error: asError(e) };
       }

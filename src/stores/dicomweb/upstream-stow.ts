@@ -14,7 +14,7 @@ import { InstanceConflict } from '../store-errors';
 import { KeyedLock } from '../local/keyed-lock';
 import { skipBody, UpstreamClient } from './upstream-client';
 import { hashSinglePart, hashWhole } from './single-part-hash';
-import { outcomeOf, postInstances } from './stow-protocol';
+import { FailureInterpreter, outcomeOf, postInstances } from './stow-protocol';
 import { UpstreamStowBatch } from './upstream-stow-batch';
 
 /** What differs between upstreams in storing. */
@@ -28,6 +28,8 @@ export interface UpstreamStowOptions {
   /** For an upstream that transcodes what it stores: when the bytes differ, whether the content
    *  is the same after all (then 'already-stored'). */
   compareContent?: (instance: IncomingInstance) => Promise<{ same: boolean; why?: string }>;
+  /** The upstream's own reading of its STOW failures. */
+  interpretFailure?: FailureInterpreter;
 }
 
 const STORED_BYTES = 'multipart/related; type="application/dicom"; transfer-syntax=*';
@@ -46,7 +48,7 @@ export class UpstreamStow {
     this.options = typeof options === 'boolean' ? { verifyDuplicates: options } : options;
     this.verifyDuplicates = this.options.verifyDuplicates;
     const compare = this.verifyDuplicates ? (instance: IncomingInstance) => this.compareWithUpstream(instance) : undefined;
-    this.batches = new UpstreamStowBatch(client, storeName, compare, this.options.maxRequestBytes);
+    this.batches = new UpstreamStowBatch(client, storeName, compare, this.options.maxRequestBytes, this.options.interpretFailure);
   }
 
   store(instance: IncomingInstance): Promise<StoreOutcome> {
@@ -79,7 +81,7 @@ export class UpstreamStow {
 
   private async post(instance: IncomingInstance): Promise<StoreOutcome> {
     const reply = await postInstances(this.client, [instance]);
-    return outcomeOf(reply, instance.identity.sopInstanceUid, this.storeName);
+    return outcomeOf(reply, instance.identity.sopInstanceUid, this.storeName, this.options.interpretFailure);
   }
 
   /** Runs `work` holding the lock of every key, taken one by one in sorted order. */

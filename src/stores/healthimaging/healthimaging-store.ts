@@ -15,26 +15,24 @@
  * - Throttling (429) is retried with backoff for every request; access denied is a 502 with
  *   HealthImaging's reason; refusals and conflicts are per instance.
  */
-import { Logger } from '@nestjs/common';
 import { HealthImagingStoreConfig } from '../../config/store-config';
-import { BatchItemOutcome, DicomStore, IncomingInstance, StoreCapabilities, StoreHealth, StoreOutcome } from '../dicom-store';
+import { BatchItemOutcome, IncomingInstance, StoreOutcome } from '../dicom-store';
 import { instancesInScope, studyMetadataBySeries } from '../composed-scope';
-import { QidoQuery, QidoResult } from '../qido-query';
-import { InstanceList, InstanceRef, MetadataEntry, RelayedAnswer, RetrieveScope, TransferSyntaxChoice } from '../wado-types';
+import { InstanceList, MetadataEntry, RelayedAnswer, RetrieveScope, TransferSyntaxChoice } from '../wado-types';
+import { RelayingStore } from '../dicomweb/relaying-store';
 import { UpstreamClient } from '../dicomweb/upstream-client';
-import { UpstreamHealth } from '../dicomweb/upstream-health';
 import { UpstreamMetadata } from '../dicomweb/upstream-metadata';
 import { UpstreamRetrieve, WadoDialect } from '../dicomweb/upstream-retrieve';
 import { UpstreamSearch } from '../dicomweb/upstream-search';
 import { UpstreamStow } from '../dicomweb/upstream-stow';
 import { stowRequestBytes } from '../dicomweb/stow-protocol';
+import { StorageFull } from '../store-errors';
 import { awsCredentials } from './aws-credentials';
 import { framesAccept, framesRelabel, instanceAccept } from './healthimaging-accept';
 import { HealthImagingImport } from './healthimaging-import';
 import { healthImagingSupportsKey } from './healthimaging-search-keys';
 import { compareHeldContent } from './held-instance-comparison';
 import { SigV4Authorizer } from './sigv4-authorizer';
-import { StorageFull } from '../store-errors';
 
 const DIALECT: WadoDialect = {
   instanceAccept,
@@ -43,62 +41,59 @@ const DIALECT: WadoDialect = {
   bulkAccept: () => 'application/octet-stream, multipart/related; type=application/octet-stream',
 };
 
-export class HealthImagingStore implements DicomStore {
+export class HealthImagingStore extends RelayingStore {
   readonly kind = 'healthimaging';
-  readonly name: string;
-  readonly capabilities: StoreCapabilities = { stow: true, qido: true, wado: true };
   /** Instances of one STOW request in flight: hides the round trip of DICOMweb STOW, and lets the
    *  import path put a request's instances into few jobs. */
   readonly stowConcurrency: number;
-  readonly client: UpstreamClient;
-  private readonly searcher: UpstreamSearch;
-  private readonly metadataReader: UpstreamMetadata;
-  private readonly retriever: UpstreamRetrieve;
-  private readonly stower: UpstreamStow;
   private readonly importer?: HealthImagingImport;
-  private readonly healthWatch: UpstreamHealth;
 
   constructor(private readonly config: HealthImagingStoreConfig) {
-    this.name = config.name;
-    this.stowConcurrency = config.stow === 'import-job' ? Math.min(64, config.importJob?.maxInstancesPerJob ?? 64) : 4;
     const credentials = awsCredentials(config.credentials);
-    this.client = new UpstreamClient({
+    const client = new UpstreamClient({
       ...config,
       url: `${config.endpoints.dicomweb}/datastore/${config.datastoreId}`,
       authorizer: new SigV4Authorizer(config.region, credentials),
       retryThrottled: true,
     });
-    const describe = `HealthImaging store "${config.name}"`;
-    this.searcher = new UpstreamSearch(this.client, {
-      percentEncode: true,
-      supportsKey: healthImagingSupportsKey,
-      maxPageSize: config.qidoLimits.maxLimit,
-      maxOffset: config.qidoLimits.maxOffset,
-      maxIncludeFields: config.qidoLimits.maxIncludeFields,
-      includeAllNative: true,
-      describe,
-    });
-    this.metadataReader = new UpstreamMetadata(this.client);
-    this.retriever = new UpstreamRetrieve(this.client, this.metadataReader, DIALECT);
-    this.stower = new UpstreamStow(this.client, config.name, {
+    const metadataReader = new UpstreamMetadata(client);
+    const stower = new UpstreamStow(client, config.name, {
       verifyDuplicates: config.verifyDuplicates,
       maxRequestBytes: config.maxStowRequestBytes,
       storedBytesAccept: 'application/dicom; transfer-syntax=*',
       // HealthImaging transcodes what it stores: an identical re-upload differs in its bytes.
-      compareContent: (instance) => compareHeldContent(this.client, this.metadataReader, instance),
+      compareContent: (instance) => compareHeldContent(client, metadataReader, instance),
     });
-    if (config.importJob) this.importer = new HealthImagingImport(config, config.importJob, credentials, this.stower);
-    this.healthWatch = new UpstreamHealth(this.client, config.healthCheckIntervalMs, new Logger(`Store ${config.name}`));
+    super({
+      name: config.name,
+      client,
+      searcher: new UpstreamSearch(client, {
+        percentEncode: true,
+        supportsKey: healthImagingSupportsKey,
+        maxPageSize: config.qidoLimits.maxLimit,
+        maxOffset: config.qidoLimits.maxOffset,
+        maxIncludeFields: config.qidoLimits.maxIncludeFields,
+        includeAllNative: true,
+        describe: `HealthImaging store "${config.name}"`,
+      }),
+      metadataReader,
+      retriever: new UpstreamRetrieve(client, metadataReader, DIALECT),
+      stower,
+      healthCheckIntervalMs: config.healthCheckIntervalMs,
+      renders: false,
+    });
+    this.stowConcurrency = config.stow === 'import-job' ? Math.min(64, config.importJob?.maxInstancesPerJob ?? 64) : 4;
+    if (config.importJob) this.importer = new HealthImagingImport(config, config.importJob, credentials, stower);
   }
 
-  store(instance: IncomingInstance): Promise<StoreOutcome> {
+  override store(instance: IncomingInstance): Promise<StoreOutcome> {
     if (this.viaImport(instance)) return this.importer!.store(instance);
     if (this.tooLarge(instance)) return Promise.reject(this.tooLargeError(instance));
     return this.stower.store(instance);
   }
 
   /** A batch split between DICOMweb STOW and the import path, each outcome in its place. */
-  async storeBatch(instances: IncomingInstance[]): Promise<BatchItemOutcome[]> {
+  override async storeBatch(instances: IncomingInstance[]): Promise<BatchItemOutcome[]> {
     const outcomes: BatchItemOutcome[] = new Array<BatchItemOutcome>(instances.length);
     const direct: number[] = [];
     const imported: number[] = [];
@@ -116,11 +111,8 @@ export class HealthImagingStore implements DicomStore {
     return outcomes;
   }
 
-  search(query: QidoQuery): Promise<QidoResult> {
-    return this.searcher.search(query);
-  }
-
-  async metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>> {
+  /** Study metadata is composed of its series' (HealthImaging has none at the study level). */
+  override async metadata(scope: RetrieveScope): Promise<AsyncIterable<MetadataEntry>> {
     if (scope.level !== 'study') return this.metadataReader.metadata(scope);
     const entries = await studyMetadataBySeries(this, scope.studyInstanceUid);
     return (async function* () {
@@ -128,27 +120,15 @@ export class HealthImagingStore implements DicomStore {
     })();
   }
 
-  async retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<RelayedAnswer | InstanceList> {
+  /** Study and series retrieve are composed of instance retrieves (none at those levels). */
+  override async retrieve(scope: RetrieveScope, want: TransferSyntaxChoice): Promise<RelayedAnswer | InstanceList> {
     if (scope.level === 'instance') return this.retriever.retrieve(scope, want);
     return { kind: 'instance-list', instances: await instancesInScope(this, scope) };
   }
 
-  frames(ref: InstanceRef, want: TransferSyntaxChoice, numbers: number[]): Promise<RelayedAnswer> {
-    return this.retriever.frames(ref, want, numbers);
-  }
-
-  bulkdata(ref: InstanceRef, tagPath: string, want: TransferSyntaxChoice): Promise<RelayedAnswer> {
-    return this.retriever.bulkdata(ref, tagPath, want);
-  }
-
-  health(): StoreHealth {
-    return this.healthWatch.current();
-  }
-
-  async close(): Promise<void> {
-    this.healthWatch.stop();
+  override async close(): Promise<void> {
     this.importer?.close();
-    await this.client.close();
+    await super.close();
   }
 
   private viaImport(instance: IncomingInstance): boolean {
