@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { GatewayConfig } from './config/gateway-config';
 import { DicomwebModule } from './dicomweb/dicomweb.module';
@@ -12,7 +14,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DicomwebModule, OpsModule, ForwardingModule, SubscriptionsModule, DeliveriesModule],
+      imports: [ConfigModule.forRoot(config), AuthModule, AuditModule, DicomwebModule, OpsModule, ForwardingModule, SubscriptionsModule, DeliveriesModule],
     };
   }
 }

@@ -8,6 +8,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { GatewayConfig } from './config/gateway-config';
 import { registerContentParsers } from './http/content-parsers';
+import { enableCors } from './http/cors';
 
 /** JSON bodies of the /api routes; DICOM bodies are streamed and limited by STOW itself. */
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -35,6 +36,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestFastifyA
     bodyParser: false,
   });
   registerContentParsers(app.getHttpAdapter().getInstance(), JSON_BODY_LIMIT);
+  enableCors(app, config.security.cors);
   app.enableShutdownHooks();
   return app;
 }

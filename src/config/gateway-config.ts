@@ -4,6 +4,7 @@
  */
 import { RETRY_SCHEDULE_MS } from './delivery-schedule';
 import { EdgeConfig } from './edge-config';
+import { SecurityConfig } from './security-config';
 import { StoreConfig } from './store-config';
 
 export interface LimitsConfig {
@@ -48,6 +49,8 @@ export interface GatewayConfig {
   events: EventsConfig;
   /** Edge store-and-forward (YAML `edge`); off when absent. */
   edge?: EdgeConfig;
+  /** Authentication, CORS, rate limits, audit, TLS, shutdown, log format (security-config.ts). */
+  security: SecurityConfig;
 }
 
 export interface EventsConfig {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, DEFAULT_EVENTS, DEFAULT_LIMITS, DEFAULT_METADATA_CACHE, EventsConfig, GatewayConfig, MetadataCacheConfig } from './gateway-config';
 import { loadEdge } from './load-edge';
 import { retrySchedule } from './delivery-schedule';
+import { loadSecurity } from './load-security';
 import { loadStores } from './load-stores';
 import { isHttpUrl, isMapping as isRecord } from './config-values';
 
@@ -143,6 +144,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     edge,
     metadataCache,
     events,
+    security: loadSecurity(file, env, host, problems),
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(

@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module';
 import { StudyTokenGuard } from '../events/tokens/study-token.guard';
 import { TokensModule } from '../events/tokens/tokens.module';
 import { IngestModule } from '../ingest/ingest.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { StoresModule } from '../stores/stores.module';
 import { DicomwebExceptionFilter } from './errors';
 import { StowController } from './stow/stow.controller';
@@ -16,7 +17,7 @@ import { WadoService } from './wado/wado.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
-  imports: [StoresModule, IngestModule, CacheModule, EventsModule, TokensModule],
+  imports: [StoresModule, IngestModule, CacheModule, EventsModule, TokensModule, MetricsModule],
   controllers: [StowController, QidoController, WadoController],
   providers: [
     StowService,

@@ -29,6 +29,9 @@ export function registerForwardingMetrics(registry: Registry, forwarding: Forwar
     for (const p of d.pending) set({ destination: d.destination, priority: p.priority }, p.bytes);
   }));
   gauge('oldest_pending_seconds', 'Age of the oldest instance waiting, by destination', ['destination'], each((d, set) => set({ destination: d.destination }, d.oldestPendingAgeSeconds ?? 0)));
+  gauge('oldest_pending_by_priority_seconds', 'Age of the oldest instance waiting, by destination and priority', ['destination', 'priority'], each((d, set) => {
+    for (const p of d.pending) set({ destination: d.destination, priority: p.priority }, p.oldestAgeSeconds);
+  }));
   gauge('in_flight_instances', 'Instances being sent now, by destination', ['destination'], each((d, set) => set({ destination: d.destination }, d.inFlight)));
   gauge('failed_instances', 'Instances parked as failed (retryable by an operator), by destination', ['destination'], each((d, set) => set({ destination: d.destination }, d.failed)));
   gauge('destination_paused', '1 while a destination is unreachable and forwarding to it is paused', ['destination'], each((d, set) => set({ destination: d.destination }, d.pausedUntil ? 1 : 0)));

@@ -30,7 +30,7 @@ const THROUGHPUT_WINDOW_MS = 5 * 60_000;
 
 export interface DestinationStatus {
   destination: string;
-  pending: { priority: string; instances: number; bytes: number }[];
+  pending: { priority: string; instances: number; bytes: number; oldestAgeSeconds: number }[];
   pendingInstances: number;
   pendingBytes: number;
   oldestPendingAgeSeconds: number | null;
@@ -113,7 +113,12 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
       retention: this.retention!.lastRun ?? null,
       destinations: this.forwarders.map((f) => {
         const name = f.destination.name;
-        const pending = outbox.pendingByPriority(name).map((p) => ({ priority: PRIORITY_LEVELS[p.priority] ?? String(p.priority), instances: p.instances, bytes: p.bytes }));
+        const pending = outbox.pendingByPriority(name).map((p) => ({
+          priority: PRIORITY_LEVELS[p.priority] ?? String(p.priority),
+          instances: p.instances,
+          bytes: p.bytes,
+          oldestAgeSeconds: Math.max(0, Math.round((now - p.oldest) / 1000)),
+        }));
         const oldest = outbox.oldestPending(name);
         const recent = outbox.deliveredSince(name, now - THROUGHPUT_WINDOW_MS);
         const paused = f.pausedUntil;

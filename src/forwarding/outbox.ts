@@ -48,6 +48,8 @@ export interface PriorityCount {
   priority: number;
   instances: number;
   bytes: number;
+  /** created_at of the oldest (milliseconds). */
+  oldest: number;
 }
 
 export class Outbox {
@@ -94,7 +96,7 @@ export class Outbox {
         "SELECT destination, sop_instance_uid, study_instance_uid, priority, next_attempt_at FROM forward_outbox WHERE study_instance_uid = ? AND state = 'pending'",
       ),
       pendingByPriority: db.prepare(`
-        SELECT priority, count(*) AS instances, coalesce(sum(size), 0) AS bytes FROM forward_outbox
+        SELECT priority, count(*) AS instances, coalesce(sum(size), 0) AS bytes, min(created_at) AS oldest FROM forward_outbox
         WHERE destination = ? AND state = 'pending' GROUP BY priority ORDER BY priority`),
       oldestPending: db.prepare("SELECT min(created_at) AS oldest FROM forward_outbox WHERE destination = ? AND state = 'pending'"),
       failedCount: db.prepare("SELECT count(*) AS n FROM forward_outbox WHERE destination = ? AND state = 'failed'"),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DicomwebMetrics } from './dicomweb-metrics';
 
 /** The Prometheus registry of this gateway (one per application, so that tests can run several). */
 export const METRICS = Symbol('METRICS');
@@ -14,7 +15,8 @@ export const METRICS = Symbol('METRICS');
         return registry;
       },
     },
+    { provide: DicomwebMetrics, inject: [METRICS], useFactory: (registry: Registry) => new DicomwebMetrics(registry) },
   ],
-  exports: [METRICS],
+  exports: [METRICS, DicomwebMetrics],
 })
 export class MetricsModule {}

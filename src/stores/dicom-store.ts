@@ -92,6 +92,8 @@ export interface StoreHealth {
   checkedAt?: string;
   /** Remote stores: the state of the circuit breaker. */
   circuit?: 'closed' | 'open' | 'half-open';
+  /** Remote stores: failed calls to the upstream since start, by kind. */
+  failures?: Record<string, number>;
 }
 
 export interface DicomStore {

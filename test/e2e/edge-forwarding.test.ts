@@ -151,6 +151,7 @@ describe('edge forwarding to a real Orthanc', { skip: !orthancAvailable() && 'Or
     assert.equal(overview.pendingInstances, 8);
     const metrics = (await send(`${gw.baseUrl}/metrics`)).text();
     assert.match(metrics, /^dicomweb_gateway_forward_pending_instances\{destination="orthanc",priority="ROUTINE"\} 8$/m);
+    assert.match(metrics, /^dicomweb_gateway_forward_oldest_pending_by_priority_seconds\{destination="orthanc",priority="ROUTINE"\} \d+$/m);
     // Paused between probes (a probe itself takes a moment, during which it is not).
     await waitFor('the pause in the metrics', async () => /^dicomweb_gateway_forward_destination_paused\{destination="orthanc"\} 1$/m.test((await send(`${gw.baseUrl}/metrics`)).text()), 3_000);
     assert.ok(overview.oldestPendingAgeSeconds >= 1);

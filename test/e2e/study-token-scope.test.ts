@@ -186,7 +186,7 @@ describe('study token scope', () => {
     ] as const) {
       const res = await get(`/dicomweb/studies/${A}/metadata`, bad);
       assert.equal(res.status, 401, what);
-      assert.match(String(res.headers['www-authenticate']), /^Bearer error="invalid_token"/, what);
+      assert.match(String(res.headers['www-authenticate']), /^Bearer (realm="[^"]*", )?error="invalid_token"/, what);
       assert.match(res.json().message, reason, what);
     }
     const post = await stow('/dicomweb/studies', [instance(A, 4, 1)], { authorization: 'Bearer garbage' });

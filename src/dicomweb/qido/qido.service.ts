@@ -10,6 +10,8 @@ import { QidoLevel } from '../../stores/qido-query';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { uidOf } from '../../stores/dicomweb/upstream-results';
 import { StoreRegistry } from '../../stores/registry';
+import { noteStudies } from '../../audit/audit-context';
+import { DicomwebMetrics } from '../../metrics/dicomweb-metrics';
 import { negotiate } from '../accept';
 import { NotAcceptable, warningHeader } from '../errors';
 import { storeTarget } from '../store-target';
@@ -31,6 +33,7 @@ export class QidoService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly stores: StoreRegistry,
     private readonly metadataCache: MetadataCacheService,
+    private readonly metrics: DicomwebMetrics,
   ) {}
 
   async search(request: FastifyRequest, reply: FastifyReply, level: QidoLevel, path: QidoPath): Promise<void> {
@@ -54,6 +57,9 @@ export class QidoService {
         }
       }
     }
+    // The audit trail records which studies the answer revealed (never the query's values).
+    noteStudies(request, result.matches.map((m) => uidOf(m.study, 'study')));
+    this.metrics.qidoResults.observe({ level: query.level }, result.matches.length);
     const body = qidoResponseBody(query, result.matches, base);
     const warnings = [...ignored, ...(result.ignored ?? []), ...(serverLimited && result.more ? [MORE_RESULTS] : [])];
     if (warnings.length > 0) reply.header('warning', warnings.map(warningHeader));

@@ -41,6 +41,8 @@ export interface StowOutcome {
   framingError?: string;
   /** Things a client should know about instances that were stored (sent as Warning headers). */
   notes: string[];
+  /** Bytes of the request body read (for the audit trail). */
+  bytesRead?: number;
 }
 
 export function stowStatus(outcome: StowOutcome): number {

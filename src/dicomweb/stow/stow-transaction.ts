@@ -53,9 +53,11 @@ export class StowTransaction {
 
   async run(source: Readable, body: StowBody): Promise<StowOutcome> {
     const outcome: StowOutcome = { stored: [], failed: [], notes: [] };
+    let counted: ByteLimit | undefined;
     try {
-      return await this.read(source, body, outcome);
+      return await this.read(source, body, outcome, (limit) => (counted = limit));
     } finally {
+      outcome.bytesRead = counted?.bytes ?? 0;
       // Whatever ended the reading, every part handed to the store gets its outcome.
       await Promise.allSettled([...this.storing]);
       this.results.sort((a, b) => a.part - b.part);
@@ -66,8 +68,9 @@ export class StowTransaction {
     }
   }
 
-  private async read(source: Readable, body: StowBody, outcome: StowOutcome): Promise<StowOutcome> {
+  private async read(source: Readable, body: StowBody, outcome: StowOutcome, counting: (limit: ByteLimit) => void): Promise<StowOutcome> {
     const limited = new ByteLimit(this.limits.maxRequestBytes);
+    counting(limited);
     source.on('error', (e) => limited.destroy(e));
     source.pipe(limited);
     if (body.kind === 'single') {

@@ -9,6 +9,9 @@ import { GatewayConfig } from '../../config/gateway-config';
 import { stringifyDicomJson } from '../../dicom/dicom-json-stringify';
 import { isValidUid } from '../../dicom/uid';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
+import { noteRequestBytes, noteStudies } from '../../audit/audit-context';
+import { principalOf } from '../../auth/principal';
+import { DicomwebMetrics } from '../../metrics/dicomweb-metrics';
 import { StudyEventsService } from '../../events/study-events.service';
 import { studyTokenOf } from '../../events/tokens/study-token-request';
 import { InstanceReceiver } from '../../ingest/instance-receiver';
@@ -31,6 +34,7 @@ export class StowService {
     private readonly receiver: InstanceReceiver,
     private readonly metadataCache: MetadataCacheService,
     private readonly studyEvents: StudyEventsService,
+    private readonly metrics: DicomwebMetrics,
   ) {}
 
   async handle(request: FastifyRequest, reply: FastifyReply, targetStudyUid?: string): Promise<void> {
@@ -67,7 +71,8 @@ export class StowService {
         // With a study token (checked by StudyTokenGuard) every instance must belong to its study.
         expectedStudyUid: targetStudyUid ?? studyToken?.study,
         context: {
-          callingClient: request.ip,
+          // The authenticated name when there is one (an API key's, a token's subject), else the address.
+          callingClient: callingClientOf(request),
           requestedPriority: singleHeader(request.headers['x-priority']),
           ...(studyToken !== undefined ? { viaStudyToken: true } : {}),
         },
@@ -79,6 +84,11 @@ export class StowService {
       },
     );
     const outcome = await transaction.run(request.raw, body);
+    noteStudies(request, outcome.stored.map((s) => s.studyInstanceUid));
+    noteRequestBytes(request, outcome.bytesRead ?? 0);
+    this.metrics.stowBytes.inc({ store: target.store.name }, outcome.bytesRead ?? 0);
+    if (outcome.stored.length > 0) this.metrics.stowInstances.inc({ store: target.store.name, outcome: 'stored' }, outcome.stored.length);
+    if (outcome.failed.length > 0) this.metrics.stowInstances.inc({ store: target.store.name, outcome: 'failed' }, outcome.failed.length);
     const status = stowStatus(outcome);
     const base = target.base;
     const responseBody = stowResponseBody(
@@ -109,6 +119,11 @@ export class StowService {
     }
     reply.status(status).header('content-type', responseType).send(Buffer.from(stringifyDicomJson(responseBody)));
   }
+}
+
+function callingClientOf(request: FastifyRequest): string {
+  const principal = principalOf(request);
+  return principal && principal.kind !== 'anonymous' ? principal.id : request.ip;
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {

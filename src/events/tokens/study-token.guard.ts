@@ -1,6 +1,7 @@
 /**
- * Enforces study tokens on the DICOMweb routes. Only requests with `Authorization: Bearer ...`
- * are concerned; every other request goes on as before.
+ * Enforces study tokens on the DICOMweb routes. Only requests with `Authorization: Bearer <a
+ * token claiming to be a study token>` are concerned (study-token-shape.ts); every other request
+ * is left to the authentication guard (auth/auth.guard.ts).
  *
  * - not a valid study token (malformed, bad signature, expired, wrong issuer/audience/claims):
  *   401 with `WWW-Authenticate: Bearer error="invalid_token"`;
@@ -20,6 +21,7 @@ import { GatewayConfig } from '../../config/gateway-config';
 import { DICOMWEB_PREFIXES } from '../../dicomweb/dicomweb-prefixes';
 import { DicomwebError } from '../../dicomweb/errors';
 import { attachStudyToken, StudyTokenScope } from './study-token-request';
+import { isStudyTokenShaped } from './study-token-shape';
 import { StudyTokenService } from './study-token.service';
 
 /** 401: the bearer token is not a valid study token. */
@@ -137,6 +139,8 @@ export class StudyTokenGuard implements CanActivate {
     if (!isDicomwebRoute(request.routeOptions?.url ?? '')) return true;
     const bearer = bearerTokenOf(request.headers.authorization);
     if (bearer === undefined) return true;
+    // Other bearer tokens (an identity provider's JWT, an API key) are the AuthGuard's.
+    if (bearer.token !== undefined && !isStudyTokenShaped(bearer.token)) return true;
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     try {
       if (bearer.token === undefined) throw new StudyTokenRejected('no token after "Bearer"');

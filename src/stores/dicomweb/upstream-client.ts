@@ -11,7 +11,7 @@ import { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Dispatcher, Pool } from 'undici';
 import { CircuitBreakerConfig, UpstreamRetries, UpstreamTimeouts } from '../../config/store-config';
-import { UpstreamError, UpstreamFailure, UpstreamUnavailable } from '../store-errors';
+import { UpstreamError, UpstreamFailure, UpstreamTimeout, UpstreamUnavailable } from '../store-errors';
 import { backoffDelayMs, sleep } from './backoff';
 import { CircuitBreaker, CircuitOpen } from './circuit-breaker';
 import { RequestAuthorizer } from './request-authorizer';
@@ -88,6 +88,15 @@ const KEEP_ALIVE_MARGIN_MS = 300;
 /** Most bytes of a JSON answer read into memory (study metadata of a very large study). */
 const MAX_JSON_BYTES = 512 * 1024 * 1024;
 
+export type UpstreamFailureKind = 'unavailable' | 'timeout' | 'throttled' | 'error' | 'refused';
+
+function failureKind(failure: unknown): UpstreamFailureKind {
+  if (failure instanceof UpstreamFailure && isThrottled(failure) && failure.upstreamStatus === 429) return 'throttled';
+  if (failure instanceof UpstreamTimeout) return 'timeout';
+  if (failure instanceof UpstreamUnavailable) return 'unavailable';
+  return 'error';
+}
+
 /** Immediate retries of a GET that met a connection closed under it (see send()). */
 const STALE_CONNECTION_RETRIES = 2;
 
@@ -107,6 +116,8 @@ export class UpstreamClient {
   private readonly retryAfterSeconds: number;
   /** Outcome of the last call or probe, for health reports. */
   last?: { ok: boolean; at: Date; detail?: string };
+  /** Failed calls since start, by kind (for the metrics). */
+  readonly failures: Record<UpstreamFailureKind, number> = { unavailable: 0, timeout: 0, throttled: 0, error: 0, refused: 0 };
 
   constructor(private readonly config: UpstreamClientOptions) {
     const url = new URL(config.url);
@@ -167,6 +178,7 @@ export class UpstreamClient {
         refreshedToken = true;
         continue;
       }
+      this.failures.refused++;
       const detail = errorDetail(text, response.headers);
       const verb = response.status === 401 ? "refused the gateway's credentials" : 'denied the gateway access';
       throw new UpstreamError(`upstream store "${this.config.name}" (${request.what}) ${verb} (${response.status}${detail ? `: ${detail}` : ''})`, undefined, response.status);
@@ -216,7 +228,7 @@ export class UpstreamClient {
     if (e instanceof UpstreamFailure) return e;
     this.breaker.failure();
     const failure = this.toFailure(e, what);
-    this.record(false, failure.message);
+    this.record(false, failure.message, failure);
     return failure;
   }
 
@@ -265,7 +277,7 @@ export class UpstreamClient {
         e instanceof TokenRequestFailed
           ? new UpstreamError(`upstream store "${this.config.name}": no access token (${e.message})`)
           : this.toFailure(e, 'token request');
-      this.record(false, failure.message);
+      this.record(false, failure.message, failure);
       throw failure;
     }
     let response: Dispatcher.ResponseData;
@@ -280,7 +292,7 @@ export class UpstreamClient {
     } catch (e) {
       this.breaker.failure();
       const failure = this.toFailure(e, request.what);
-      this.record(false, failure.message);
+      this.record(false, failure.message, failure);
       throw failure;
     }
     if (response.statusCode >= 500 || response.statusCode === 429) {
@@ -289,7 +301,7 @@ export class UpstreamClient {
       const failure = statusFailure(response.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, detail, this.context(request.what));
       if (this.config.retryThrottled && isThrottled(failure)) this.breaker.success();
       else this.breaker.failure();
-      this.record(false, failure.message);
+      this.record(false, failure.message, failure);
       throw failure;
     }
     this.breaker.success();
@@ -308,7 +320,8 @@ export class UpstreamClient {
     return { store: this.config.name, what, retryAfterSeconds: this.retryAfterSeconds, timeouts: this.config.timeouts };
   }
 
-  private record(ok: boolean, detail?: string): void {
+  private record(ok: boolean, detail?: string, failure?: unknown): void {
     this.last = { ok, at: new Date(), detail };
+    if (!ok) this.failures[failureKind(failure)]++;
   }
 }

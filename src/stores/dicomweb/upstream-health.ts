@@ -25,13 +25,15 @@ export class UpstreamHealth {
   current(): StoreHealth {
     const last = this.client.last;
     const circuit = this.client.breaker.state;
-    if (!last) return { status: 'unknown', detail: 'the upstream has not been reached yet', circuit };
+    const failures = { ...this.client.failures };
+    if (!last) return { status: 'unknown', detail: 'the upstream has not been reached yet', circuit, failures };
     const healthy = last.ok && circuit !== 'open';
     return {
       status: healthy ? 'healthy' : 'unhealthy',
       detail: healthy ? undefined : (last.detail ?? 'the upstream is failing'),
       checkedAt: last.at.toISOString(),
       circuit,
+      failures,
     };
   }
 
