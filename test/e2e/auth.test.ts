@@ -92,6 +92,43 @@ describe('authentication and scopes', () => {
     assert.equal((await stow('/stores/other/dicomweb/studies', [instance(STUDY, 5)], bearer(writeMain))).status, 403);
   });
 
+  test('every DICOMweb route family: 401 without a credential, 403 with the other permission, allowed with its own', async () => {
+    const series = `${STUDY}.1`;
+    const sop = `${series}.1`;
+    const instancePath = `/dicomweb/studies/${STUDY}/series/${series}/instances/${sop}`;
+    const reads = [
+      '/dicomweb/studies',
+      '/dicomweb/series',
+      '/dicomweb/instances',
+      `/dicomweb/studies/${STUDY}/series`,
+      `/dicomweb/studies/${STUDY}/instances`,
+      `/dicomweb/studies/${STUDY}`,
+      `/dicomweb/studies/${STUDY}/metadata`,
+      `/dicomweb/studies/${STUDY}/series/${series}`,
+      `/dicomweb/studies/${STUDY}/series/${series}/metadata`,
+      instancePath,
+      `${instancePath}/metadata`,
+      `${instancePath}/frames/1`,
+      `${instancePath}/bulkdata/7FE00010`,
+      `${instancePath}/rendered`,
+    ];
+    const reader = bearer(await tokenWith('dicomweb:read'));
+    const writer = bearer(await tokenWith('dicomweb:write'));
+    for (const path of reads) {
+      assert.equal((await send(url(path))).status, 401, `${path} without a credential`);
+      assert.equal((await send(url(path), { headers: writer })).status, 403, `${path} with write only`);
+      const allowed = (await send(url(path), { headers: { ...reader, accept: '*/*' } })).status;
+      assert.ok(allowed !== 401 && allowed !== 403, `${path} with read: ${allowed}`);
+    }
+    assert.equal((await stow(`/dicomweb/studies/${STUDY}`, [instance(STUDY, 9)])).status, 401);
+    assert.equal((await stow(`/dicomweb/studies/${STUDY}`, [instance(STUDY, 9)], reader)).status, 403);
+    assert.equal((await stow(`/dicomweb/studies/${STUDY}`, [instance(STUDY, 9)], writer)).status, 200);
+    const complete = (headers: Record<string, string>) => send(url(`/api/studies/${STUDY}/complete`), { method: 'POST', headers });
+    assert.equal((await complete({})).status, 401);
+    assert.equal((await complete(reader)).status, 403);
+    assert.ok([200, 202, 204].includes((await complete(writer)).status), 'write on the store may say an upload is complete');
+  });
+
   test('admin routes need the admin scope; the store list any valid credential', async () => {
     const reader = await tokenWith('dicomweb:read dicomweb:write');
     for (const path of ['/api/forwarding', '/api/subscriptions', '/api/audit', '/api/keys', `/api/studies/${STUDY}/events`]) {
