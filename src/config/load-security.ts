@@ -49,6 +49,12 @@ export function loadSecurity(file: Mapping, env: Env, host: string, problems: st
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 30_000, 0, 3_600_000),
       logFormat: logFormat === 'text' ? 'text' : 'json',
       minFreeDiskBytes: r.int('HEALTH_MIN_FREE_DISK_BYTES', 'health.minFreeDiskBytes', 256 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+      slowClients: {
+        headersTimeoutMs: r.int('HEADERS_TIMEOUT_MS', 'slowClients.headersTimeoutMs', 20_000, 500, 600_000),
+        idleTimeoutMs: r.int('IDLE_TIMEOUT_MS', 'slowClients.idleTimeoutMs', 60_000, 500, 3_600_000),
+        minBodyBytesPerSecond: r.int('MIN_BODY_BYTES_PER_SECOND', 'slowClients.minBodyBytesPerSecond', 1024, 0, 1024 ** 3),
+        bodyRateWindowMs: r.int('BODY_RATE_WINDOW_MS', 'slowClients.bodyRateWindowMs', 30_000, 500, 3_600_000),
+      },
     },
   };
 }

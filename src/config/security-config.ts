@@ -68,6 +68,18 @@ export interface ServerConfig {
   logFormat: 'json' | 'text';
   /** Not ready below this much free space in the data folder. */
   minFreeDiskBytes: number;
+  slowClients: SlowClientLimits;
+}
+
+/** What cuts a client that sends too slowly (slow-loris): http/slow-clients.ts. */
+export interface SlowClientLimits {
+  /** The request line and headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** A connection on which nothing arrives for this long is closed (also between requests). */
+  idleTimeoutMs: number;
+  /** A request body slower than this on average over `bodyRateWindowMs` is cut (0: never). */
+  minBodyBytesPerSecond: number;
+  bodyRateWindowMs: number;
 }
 
 export interface SecurityConfig {

@@ -18,6 +18,14 @@ import { UN_VR, VrInfo, vrFromCode, vrFromName } from './vr-codes';
 const UNDEFINED_LENGTH = 0xffffffff;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Deepest nesting of sequences accepted. Real data nests a few levels (SR content trees a few
+ * dozen at most), but whatever reads a data set afterwards walks it recursively (DICOM JSON,
+ * transcoding, matching, study events), and past about a thousand levels that overflows the
+ * stack; so deeper input is refused here, once, as malformed.
+ */
+export const MAX_SEQUENCE_DEPTH = 256;
+
 export interface DatasetReaderOptions extends Encoding {
   bulkThreshold: number;
   budget: MemoryBudget;
@@ -56,6 +64,7 @@ export class DatasetReader {
   /** Length of the Basic Offset Table value awaited (-1: none). */
   private pendingOffsetTable = -1;
   private stopped = false;
+  private sequenceDepth = 0;
 
   constructor(
     private readonly src: ByteSource,
@@ -307,12 +316,15 @@ export class DatasetReader {
   }
 
   private push(frame: Frame): void {
+    if (frame.kind === 'sequence' && ++this.sequenceDepth > MAX_SEQUENCE_DEPTH) {
+      throw malformed(`sequences nested more than ${MAX_SEQUENCE_DEPTH} deep`, this.src.position);
+    }
     this.stack.push(frame);
     this.frame = frame;
   }
 
   private pop(): void {
-    this.stack.pop();
+    if (this.stack.pop()!.kind === 'sequence') this.sequenceDepth--;
     this.frame = this.stack[this.stack.length - 1];
   }
 }

@@ -21,6 +21,7 @@ import { DicomStore, IncomingInstance } from '../stores/dicom-store';
 import { InstanceConflict, UpstreamTimeout, UpstreamUnavailable } from '../stores/store-errors';
 import { storeAll } from '../stores/store-batch';
 import { LocalStore } from '../stores/local/local-store';
+import { runJob } from '../logging/running-jobs';
 import { ForwardJob, ForwardQueues, Lane, queueName, STAT_RANK } from './forward-queues';
 import { Outbox, OutboxRow } from './outbox';
 import { openSpoolInstance, SpoolInstanceGone } from './spool-instance';
@@ -60,7 +61,9 @@ export class DestinationForwarder {
       ['stat', this.config.statConcurrency],
       ['routine', this.config.routineConcurrency],
     ] as [Lane, number][]) {
-      const worker = new Worker<ForwardJob>(queueName(this.config.store, lane), (job, token) => this.process(job, token, lane), {
+      // Each job runs under the id of the request that caused it: its log lines and the upstream STOW carry it.
+      const processor = (job: Job<ForwardJob>, token?: string) => runJob(`forward ${job.data.sop} to ${this.config.store}`, job.data.requestId, () => this.process(job, token, lane));
+      const worker = new Worker<ForwardJob>(queueName(this.config.store, lane), processor, {
         connection: this.queues.workerConnectionOptions as ConnectionOptions,
         prefix: this.queues.keyPrefix,
         concurrency,

@@ -12,6 +12,7 @@
  */
 import { JobsOptions, Queue } from 'bullmq';
 import IORedis, { RedisOptions } from 'ioredis';
+import { currentRequestId } from '../logging/request-context';
 import { PendingKey } from './outbox';
 
 export const STAT_RANK = 0;
@@ -20,6 +21,9 @@ export interface ForwardJob {
   destination: string;
   sop: string;
   study: string;
+  /** The request that caused the job (a STOW), for its log lines and upstream calls; absent when
+   *  the reconciler queued it. */
+  requestId?: string;
 }
 
 export type Lane = 'stat' | 'routine';
@@ -69,6 +73,7 @@ export class ForwardQueues {
   async enqueue(keys: PendingKey[], now = Date.now()): Promise<void> {
     if (keys.length === 0) return;
     if (!this.redisReady) throw new RedisAway(`Redis is not connected (${this.connection.status})`);
+    const requestId = currentRequestId();
     const byQueue = new Map<Queue<ForwardJob>, { name: string; data: ForwardJob; opts: JobsOptions }[]>();
     for (const key of keys) {
       const lane = laneOf(key.priority);
@@ -76,7 +81,7 @@ export class ForwardQueues {
       const list = byQueue.get(queue) ?? [];
       list.push({
         name: 'forward',
-        data: { destination: key.destination, sop: key.sop_instance_uid, study: key.study_instance_uid },
+        data: { destination: key.destination, sop: key.sop_instance_uid, study: key.study_instance_uid, ...(requestId ? { requestId } : {}) },
         opts: {
           jobId: jobId(key.destination, key.sop_instance_uid),
           // 1 HIGH, 2 ROUTINE, 3 LOW; STAT has its own queue, first in first out.

@@ -3,7 +3,7 @@
  * one forwarder per destination, the reconciler and retention. Absent `edge`, nothing starts and
  * the operator API says so.
  */
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { EdgeConfig } from '../config/edge-config';
 import { GatewayConfig } from '../config/gateway-config';
@@ -43,7 +43,7 @@ export interface DestinationStatus {
 }
 
 @Injectable()
-export class ForwardingService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ForwardingService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Forward');
   private readonly edge?: EdgeConfig;
   private outbox?: Outbox;
@@ -97,10 +97,15 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Workers finish their current jobs while the events database is still open (a study whose
+   *  last instance is delivered becomes a `forwarded` event), before any module closes. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.reconciler?.stop();
     await this.retention?.stop();
     await Promise.all(this.forwarders.map((f) => f.close()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.queues?.close();
   }
 

@@ -35,6 +35,10 @@ export class InstanceReceiver {
    * The caller owns the staged file afterwards and must call `discard` when done with it.
    */
   async receive(body: Readable, options: ReceiveOptions): Promise<IncomingInstance> {
+    // The body may fail before the loop below reads it (the request broke while the staging file
+    // opens); with no listener that 'error' would be unhandled and end the process. The loop
+    // still sees the failure: the iterator of an errored stream rejects with its error.
+    body.on('error', ignoreHere);
     const path = this.staging.newFilePath();
     const file = await open(path, 'wx');
     const hash = createHash('sha256');
@@ -127,6 +131,10 @@ export class InstanceReceiver {
 }
 
 const WRITE_BATCH_BYTES = 1024 * 1024;
+
+function ignoreHere(): void {
+  /* the error is met where the body is read */
+}
 
 async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
   let rest = buffers;

@@ -9,10 +9,11 @@ import { StoreMetrics } from './store-metrics';
 import { EventsDatabaseModule } from '../events/events-database.module';
 import { SecurityDatabaseModule } from '../auth/security-database';
 import { StoresController } from './stores.controller';
+import { DocsController } from './docs.controller';
 
 @Module({
   imports: [StoresModule, CacheModule, MetricsModule, EventsDatabaseModule, SecurityDatabaseModule],
-  controllers: [HealthController, StoresController, MetricsController],
+  controllers: [HealthController, StoresController, MetricsController, DocsController],
   providers: [HttpMetricsHooks, StoreMetrics],
 })
 export class OpsModule {}

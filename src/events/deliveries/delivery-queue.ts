@@ -11,11 +11,15 @@
  */
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import IORedis, { RedisOptions } from 'ioredis';
+import { currentRequestId } from '../../logging/request-context';
+import { runJob } from '../../logging/running-jobs';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
 export interface DeliveryJob {
   id: string;
+  /** The request that caused the delivery (its log lines carry it); absent when the reconciler queued it. */
+  requestId?: string;
 }
 
 /** undefined: done; a number: look again at this time. */
@@ -61,10 +65,11 @@ export class RedisDeliveryQueue implements DeliveryQueue {
   async add(jobs: { id: string; at: number }[], now = Date.now()): Promise<void> {
     if (jobs.length === 0) return;
     if (!this.ready) throw new QueueAway(`Redis is not connected (${this.connection.status})`);
+    const requestId = currentRequestId();
     await this.queue.addBulk(
       jobs.map((j) => ({
         name: 'deliver',
-        data: { id: j.id },
+        data: { id: j.id, ...(requestId ? { requestId } : {}) },
         opts: { jobId: j.id, delay: Math.max(0, j.at - now), removeOnComplete: true, removeOnFail: true },
       })),
     );
@@ -80,7 +85,7 @@ export class RedisDeliveryQueue implements DeliveryQueue {
     this.worker = new Worker<DeliveryJob>(
       WEBHOOK_QUEUE,
       async (job: Job<DeliveryJob>, token?: string) => {
-        const at = await processor(job.data.id);
+        const at = await runJob(`webhook delivery ${job.data.id}`, job.data.requestId, () => processor(job.data.id));
         if (at === undefined) return;
         await job.moveToDelayed(Math.max(at, Date.now() + 1), token);
         throw new DelayedError();
@@ -141,6 +146,8 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private readonly waiting = new Map<string, { at: number; timer?: NodeJS.Timeout }>();
   private readonly due: string[] = [];
   private readonly running = new Set<string>();
+  /** The request that caused each job, kept across its retries. */
+  private readonly requestIds = new Map<string, string>();
   private processor?: DeliveryProcessor;
   private concurrency = 1;
   private onFinished: (id: string) => void = () => undefined;
@@ -148,8 +155,10 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private readonly idle = new Set<() => void>();
 
   async add(jobs: { id: string; at: number }[]): Promise<void> {
+    const requestId = currentRequestId();
     for (const j of jobs) {
       if (this.waiting.has(j.id) || this.running.has(j.id)) continue;
+      if (requestId) this.requestIds.set(j.id, requestId);
       this.schedule(j.id, j.at);
     }
   }
@@ -178,6 +187,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     for (const w of this.waiting.values()) if (w.timer) clearTimeout(w.timer);
     this.waiting.clear();
     this.due.length = 0;
+    this.requestIds.clear();
     if (this.running.size > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
@@ -199,7 +209,8 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
       const id = this.due.shift()!;
       this.waiting.delete(id);
       this.running.add(id);
-      void this.processor(id)
+      const processor = this.processor;
+      void runJob(`webhook delivery ${id}`, this.requestIds.get(id), () => processor(id))
         .then(
           (at) => at,
           () => Date.now() + 30_000, // unexpected: the worker logs its own errors; look again later
@@ -207,7 +218,10 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
         .then((at) => {
           this.running.delete(id);
           if (at !== undefined) this.schedule(id, at);
-          else this.onFinished(id);
+          else {
+            this.requestIds.delete(id);
+            this.onFinished(id);
+          }
           if (this.running.size === 0) {
             for (const done of this.idle) done();
             this.idle.clear();

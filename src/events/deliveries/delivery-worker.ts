@@ -98,10 +98,14 @@ export class DeliveryWorker {
     return n;
   }
 
-  /** Aborts the attempts under way (they are not counted, and go again at the next start) and stops. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs. The attempts under way are aborted (they are not counted, and go again at the
+   * next start), or with `finishAttempts` (a graceful shutdown on SIGTERM) waited for: each is
+   * bounded by the delivery timeout.
+   */
+  async close(finishAttempts = false): Promise<void> {
     this.closing = true;
-    for (const a of this.aborters) a.abort(new AttemptAborted('the gateway is shutting down'));
+    if (!finishAttempts) for (const a of this.aborters) a.abort(new AttemptAborted('the gateway is shutting down'));
     await this.queue.close();
     await this.agent.destroy().catch(() => undefined);
   }

@@ -101,12 +101,13 @@ export class DeliveryService implements OnApplicationBootstrap, BeforeApplicatio
     this.reconciler.start();
   }
 
-  /** Workers stop before the events database is closed (EventsDatabaseModule, at shutdown). */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Workers stop before the events database is closed (EventsDatabaseModule, at shutdown). On a
+   *  signal (graceful shutdown) the attempts under way finish; on a plain close they are aborted. */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.reconciler.stop();
-    await this.worker.close();
+    await this.worker.close(signal !== undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { Dispatcher, Pool } from 'undici';
 import { CircuitBreakerConfig, UpstreamRetries, UpstreamTimeouts } from '../../config/store-config';
 import { UpstreamError, UpstreamFailure, UpstreamTimeout, UpstreamUnavailable } from '../store-errors';
+import { currentRequestId } from '../../logging/request-context';
 import { backoffDelayMs, sleep } from './backoff';
 import { CircuitBreaker, CircuitOpen } from './circuit-breaker';
 import { RequestAuthorizer } from './request-authorizer';
@@ -271,6 +272,10 @@ export class UpstreamClient {
         hasBody: request.body !== undefined,
       });
       headers = { ...headers, ...credentials };
+      // The client's request id (or that of the job it caused), for the upstream's logs: added
+      // after signing, so a signature never depends on it.
+      const requestId = currentRequestId();
+      if (requestId) headers['x-request-id'] = requestId;
     } catch (e) {
       this.breaker.failure();
       const failure =
