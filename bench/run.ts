@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Report } from './lib/report';
 import { BenchServer, startGatewayServer, startOrthancServer } from './lib/servers';
 import { chaosFigures } from './figures/chaos';
+import { codecFigures } from './figures/codecs';
 import { eventFigures } from './figures/events';
 import { forwardingFigures } from './figures/forwarding';
 import { memoryFigures } from './figures/memory';
@@ -23,6 +24,7 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   stow: stowFigures,
   qido: qidoFigures,
   wado: wadoFigures,
+  codecs: codecFigures,
   memory: memoryFigures,
   scale: scaleFigures,
   upstream: upstreamFigures,
@@ -47,7 +49,8 @@ async function main(): Promise<void> {
   const report = new Report(join(outDir, 'results.jsonl'));
   const started = Date.now();
   console.log(`bench ${quick ? '(quick) ' : ''}${new Date().toISOString()}, ${repeats} interleaved repeats`);
-  const servers = [await startGatewayServer(), await startOrthancServer()];
+  // No decoded-frame cache: the codec figures measure decoding, not the cache (no other figure decodes).
+  const servers = [await startGatewayServer({ DECODED_FRAME_CACHE_BYTES: '0' }), await startOrthancServer()];
   try {
     for (const [name, run] of Object.entries(FIGURES)) {
       if (only && !only.has(name)) continue;

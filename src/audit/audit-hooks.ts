@@ -22,7 +22,7 @@ export function auditedAction(method: string, route: string): AuditAction | unde
     if (method === 'POST') return 'stow.store';
     if (/\/(studies|series|instances)$/.test(route)) return 'qido.search';
     if (route.endsWith('/metadata')) return 'wado.metadata';
-    if (route.endsWith('/rendered')) return 'wado.rendered';
+    if (route.endsWith('/rendered') || route.endsWith('/thumbnail')) return 'wado.rendered';
     if (route.includes('/frames/')) return 'wado.frames';
     if (route.includes('/bulkdata/')) return 'wado.bulkdata';
     return 'wado.retrieve';

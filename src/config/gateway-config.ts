@@ -51,6 +51,15 @@ export interface GatewayConfig {
   edge?: EdgeConfig;
   /** Authentication, CORS, rate limits, audit, TLS, shutdown, log format (security-config.ts). */
   security: SecurityConfig;
+  /** Transcoding and rendering (pixels/). */
+  pixels: PixelsConfig;
+}
+
+export interface PixelsConfig {
+  /** Codec worker threads (PIXEL_WORKERS); default: the machine's available parallelism. */
+  workers: number;
+  /** Bytes of decoded frames kept for viewers that scroll back (DECODED_FRAME_CACHE_BYTES). */
+  frameCacheBytes: number;
 }
 
 export interface EventsConfig {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -145,6 +146,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     metadataCache,
     events,
     security: loadSecurity(file, env, host, problems),
+    pixels: {
+      workers: int('PIXEL_WORKERS', 'pixelWorkers', availableParallelism(), 1, 256),
+      frameCacheBytes: int('DECODED_FRAME_CACHE_BYTES', 'decodedFrameCacheBytes', 256 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    },
   };
   if (config.qidoDefaultLimit > config.qidoMaxLimit) {
     problems.push(

@@ -13,11 +13,18 @@ export interface PixelGeometry {
   planarConfiguration: number;
   /** Number of Frames (0028,0008); 1 when absent. */
   numberOfFrames: number;
+  /** What codecs and rendering need besides the layout (absent in layouts stored by older
+   *  versions, which are recomputed: instance-layout.ts). Bits Stored defaults to Bits Allocated. */
+  bitsStored?: number;
+  pixelRepresentation?: number;
+  photometricInterpretation?: string;
 }
 
 export const PlanarConfiguration: Tag = 0x00280006;
 export const PixelRepresentation: Tag = 0x00280103;
 export const LossyImageCompression: Tag = 0x00282110;
+export const PhotometricInterpretation: Tag = 0x00280004;
+export const BitsStored: Tag = 0x00280101;
 
 /** First value of a US attribute in the data set's byte order. */
 export function readUs(dataset: DicomDataset, tag: Tag, littleEndian: boolean): number | undefined {
@@ -32,6 +39,10 @@ export function readText(dataset: DicomDataset, tag: Tag): string | undefined {
   if (!v) return undefined;
   const text = v.toString('latin1').split('\\')[0].replace(/[\0 ]+$/, '').trim();
   return text === '' ? undefined : text;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** The geometry of the data set's Pixel Data, or undefined when a required attribute is missing. */
@@ -49,6 +60,9 @@ export function pixelGeometry(dataset: DicomDataset, littleEndian: boolean): Pix
     bitsAllocated,
     planarConfiguration: readUs(dataset, PlanarConfiguration, littleEndian) ?? 0,
     numberOfFrames,
+    bitsStored: readUs(dataset, BitsStored, littleEndian) ?? bitsAllocated,
+    pixelRepresentation: readUs(dataset, PixelRepresentation, littleEndian) ?? 0,
+    ...optional('photometricInterpretation', readText(dataset, PhotometricInterpretation)),
   };
 }
 

@@ -6,6 +6,7 @@ import { StudyTokenGuard } from '../events/tokens/study-token.guard';
 import { TokensModule } from '../events/tokens/tokens.module';
 import { IngestModule } from '../ingest/ingest.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { PixelsModule } from '../pixels/pixels.module';
 import { StoresModule } from '../stores/stores.module';
 import { DicomwebExceptionFilter } from './errors';
 import { StowController } from './stow/stow.controller';
@@ -17,7 +18,7 @@ import { WadoService } from './wado/wado.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
-  imports: [StoresModule, IngestModule, CacheModule, EventsModule, TokensModule, MetricsModule],
+  imports: [StoresModule, IngestModule, CacheModule, EventsModule, TokensModule, MetricsModule, PixelsModule],
   controllers: [StowController, QidoController, WadoController],
   providers: [
     StowService,

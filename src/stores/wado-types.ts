@@ -107,6 +107,9 @@ export interface StoredInstance {
   lossy: boolean;
   /** Native Pixel Data value position in the stored bytes (a header parser may skip it unread). */
   nativePixelData?: { offset: number; length: number };
+  /** The Pixel Data's geometry, when the store knows it without reading the file: which
+   *  conversions are possible is decided with it before the answer starts. */
+  pixel?: PixelGeometry;
   open(): Promise<OpenedBytes>;
 }
 

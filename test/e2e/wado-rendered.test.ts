@@ -1,13 +1,21 @@
 /**
- * Rendered retrieves (PS3.18 10.4.1.1.3): relayed from an upstream that renders (a real Orthanc
- * here), with the parameters checked at the gateway first (window, viewport, quality, one frame,
- * an image type in Accept); a store that cannot render says so with 501.
+ * Rendered retrieves and thumbnails (PS3.18 10.4.1.1.3, 10.7): relayed from an upstream that
+ * renders (a real Orthanc here), made by the gateway for the embedded store and for what the
+ * upstream cannot render (JPEG 2000 in Orthanc), with the parameters checked at the gateway first
+ * (window, viewport, quality, one frame, an image type in Accept). The gateway's renderings are
+ * checked against Orthanc's of the same frame and window (pixel statistics) and against the
+ * PS3.3 C.11.2.1.2 window applied to OpenJPEG's decode (pixel by pixel).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { syntheticInstance } from '../fixtures/dicom-builder';
+import { decodeWithOpenJpeg } from '../fixtures/codec-samples';
+import { pydicomFrames } from '../helpers/pydicom-judge';
+import { meanAndDeviation, readPng } from '../helpers/png-reader';
+import { sampleFiles } from '../helpers/samples';
 import { send } from '../helpers/http-client';
 import { multipartBody } from '../helpers/multipart-body';
 import { orthancAvailable, RunningOrthanc, startOrthanc } from '../helpers/orthanc';
@@ -80,10 +88,79 @@ describe('rendered retrieves', { skip: !orthancAvailable() && 'Orthanc is not in
     assert.equal((await get('orthanc', `${PATH}/rendered`, 'application/dicom')).status, 406);
   });
 
-  test('a missing instance is 404; a store that cannot render says so with 501', async () => {
+  test('a missing instance is 404, from the upstream and from the embedded store', async () => {
     assert.equal((await get('orthanc', `/studies/${STUDY}/series/${SERIES}/instances/${SERIES}.99/rendered`)).status, 404);
-    const local = await get('local', `${PATH}/rendered`);
-    assert.equal(local.status, 501, local.text());
-    assert.match(String(local.headers.warning), /cannot render images yet/);
+    assert.equal((await get('local', `/studies/${STUDY}/series/${SERIES}/instances/${SERIES}.99/rendered`)).status, 404);
+  });
+
+  test('the embedded store renders: JPEG by default, PNG when asked, the viewport fitted with the aspect kept', async () => {
+    const jpeg = await get('local', `${PATH}/rendered`);
+    assert.equal(jpeg.status, 200, jpeg.text());
+    assert.match(String(jpeg.headers['content-type']), /^image\/jpeg/);
+    assert.deepEqual(imageSize(jpeg.body), { width: 64, height: 48 });
+    const png = await get('local', `${PATH}/frames/2/rendered?viewport=32,32`, 'image/png');
+    assert.equal(png.status, 200, png.text());
+    assert.deepEqual(imageSize(png.body), { width: 32, height: 24 }, 'fitted inside 32 x 32, aspect 4:3 kept');
+    const region = await get('local', `${PATH}/frames/1/rendered?viewport=16,16,0,0,32,32`, 'image/png');
+    assert.deepEqual(imageSize(region.body), { width: 16, height: 16 }, 'a 32 x 32 source region shown at 16 x 16');
+    assert.equal((await get('local', `${PATH}/rendered`, 'image/gif')).status, 406, 'GIF is not made here');
+  });
+
+  test('the same frame and window rendered by the gateway and by Orthanc agree (pixel statistics)', async () => {
+    const query = 'window=2048,4096,linear';
+    const ours = readPng((await get('local', `${PATH}/frames/2/rendered?${query}`, 'image/png')).body);
+    const orthancPng = await get('orthanc', `${PATH}/frames/2/rendered?${query}`, 'image/png');
+    assert.equal(orthancPng.status, 200, orthancPng.text());
+    const theirs = readPng(orthancPng.body);
+    assert.deepEqual([ours.width, ours.height], [theirs.width, theirs.height]);
+    const a = meanAndDeviation(ours.gray);
+    const b = meanAndDeviation(theirs.gray);
+    assert.ok(Math.abs(a.mean - b.mean) < 3, `mean ${a.mean.toFixed(1)} here, ${b.mean.toFixed(1)} by Orthanc`);
+    assert.ok(Math.abs(a.deviation - b.deviation) < 3, `deviation ${a.deviation.toFixed(1)} here, ${b.deviation.toFixed(1)} by Orthanc`);
+    let far = 0;
+    for (let i = 0; i < ours.gray.length; i++) if (Math.abs(ours.gray[i] - theirs.gray[i]) > 2) far++;
+    assert.ok(far / ours.gray.length < 0.01, `${far} of ${ours.gray.length} pixels differ by more than 2`);
+  });
+
+  test('JPEG 2000, which Orthanc cannot render, is rendered by the gateway: the window of PS3.3 C.11.2.1.2 on OpenJPEG\'s decode', async () => {
+    const sample = sampleFiles().find((f) => f.name === 'JPEG2000.dcm')!.path;
+    const { body, contentType } = multipartBody([readFileSync(sample)]);
+    for (const store of ['local', 'orthanc']) {
+      const res = await send(`${gw.baseUrl}/stores/${store}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/dicom+json' }, body });
+      assert.equal(res.status, 200, res.text());
+    }
+    const path = '/studies/1.3.6.1.4.1.5962.1.2.8.20040826185059.5457/series/1.3.6.1.4.1.5962.1.3.8.1.20040826185059.5457/instances/1.3.6.1.4.1.5962.1.1.8.1.3.20040826185059.5457';
+    const pixels = decodeWithOpenJpeg(dir.path, 'render-ref', pydicomFrames(sample)[0]);
+    const [center, width] = [100, 200];
+    for (const store of ['local', 'orthanc']) {
+      const res = await get(store, `${path}/rendered?window=${center},${width},linear`, 'image/png');
+      assert.equal(res.status, 200, `${store}: ${res.text().slice(0, 300)}`);
+      const image = readPng(res.body);
+      assert.deepEqual([image.width, image.height], [256, 1024]);
+      let worst = 0;
+      for (let i = 0; i < image.gray.length; i++) {
+        const x = pixels.readInt16LE(i * 2);
+        const low = center - 0.5 - (width - 1) / 2;
+        const high = center - 0.5 + (width - 1) / 2;
+        const expected = x <= low ? 0 : x > high ? 255 : ((x - (center - 0.5)) / (width - 1) + 0.5) * 255;
+        worst = Math.max(worst, Math.abs(image.gray[i] - expected));
+      }
+      assert.ok(worst <= 0.5, `${store}: a pixel is ${worst} away from the PS3.3 window`);
+    }
+  });
+
+  test('thumbnails of a study, series, instance and frame: fitted to 128 x 128 unless a viewport is given', async () => {
+    for (const path of [`/studies/${STUDY}/thumbnail`, `/studies/${STUDY}/series/${SERIES}/thumbnail`, `${PATH}/thumbnail`, `${PATH}/frames/2/thumbnail`]) {
+      for (const store of ['local', 'orthanc']) {
+        const res = await get(store, path);
+        assert.equal(res.status, 200, `${store} ${path}: ${res.text().slice(0, 200)}`);
+        assert.match(String(res.headers['content-type']), /^image\/jpeg/);
+        assert.deepEqual(imageSize(res.body), { width: 128, height: 96 }, `${store} ${path}`);
+      }
+    }
+    const small = await get('local', `${PATH}/thumbnail?viewport=40,40`, 'image/png');
+    assert.deepEqual(imageSize(small.body), { width: 40, height: 30 });
+    assert.equal((await get('local', `/studies/${STUDY}.77/thumbnail`)).status, 404);
+    assert.equal((await get('local', `${PATH}/frames/3/thumbnail`)).status, 404, 'past the last frame');
   });
 });

@@ -7,7 +7,7 @@
 import { statfsSync } from 'node:fs';
 import type { GatewayProcess } from '../helpers/test-gateway';
 import { Prng } from './prng';
-import { buildRequest, exchange, RawOutcome, RawResponse } from './raw-http';
+import { buildRequest, exchange, RawOutcome } from './raw-http';
 import { FuzzRequest } from './stow-requests';
 
 export interface Category {
@@ -73,21 +73,11 @@ function diskFull(dir: string): boolean {
   return s.bavail * s.bsize < 64 * 1024 * 1024;
 }
 
-/**
- * The one 5xx the README documents as intended: the embedded store cannot render images yet, and
- * says so with 501 and that reason ("Rendered", WADO-RS behaviour). Anything else of 500 or more
- * is a finding.
- */
-function documentedNotImplemented(requestLine: string, response: RawResponse): boolean {
-  return response.status === 501 && /\/rendered(\?|\s|$)/.test(requestLine) && /cannot render images/.test(response.headers.warning ?? '');
-}
-
 /** The problems of one outcome, if any. */
 export function judge(request: FuzzRequest, outcome: RawOutcome, dataDir: string): string[] {
   const problems: string[] = [];
-  const requestLine = request.bytes.toString('latin1', 0, Math.min(request.bytes.length, 8192)).split('\r\n', 1)[0];
   for (const r of outcome.responses) {
-    if (r.status >= 500 && !(r.status === 507 && diskFull(dataDir)) && !documentedNotImplemented(requestLine, r)) {
+    if (r.status >= 500 && !(r.status === 507 && diskFull(dataDir))) {
       problems.push(`answered ${r.status}${r.headers.warning ? ` (${r.headers.warning.slice(0, 300)})` : ''}`);
     }
   }

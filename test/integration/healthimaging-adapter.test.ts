@@ -9,7 +9,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { syntheticInstance, uidFromSeed } from '../fixtures/dicom-builder';
+import { join } from 'node:path';
+import { syntheticInstance, syntheticPixels, uidFromSeed } from '../fixtures/dicom-builder';
+import { ojphCodestream } from '../fixtures/codec-samples';
+import { listFiles } from '../helpers/store-inspection';
+import { makeTempDir } from '../helpers/temp-dir';
 import { codestream, encapsulateFrames, imageInstance } from '../fixtures/wado-images';
 import { HealthImagingSetup, startHealthImagingGateway } from '../helpers/healthimaging-gateway';
 import { send } from '../helpers/http-client';
@@ -247,10 +251,34 @@ describe('healthimaging adapter: HTJ2K frames, data not indexed yet', () => {
     assert.ok(single.body.equals(frames[0]));
   });
 
-  test('frames asked uncompressed that cannot be produced: 406 with a reason', async () => {
+  test('frames asked uncompressed: HealthImaging cannot, so the gateway decodes its HTJ2K (here a broken stand-in: 406 with the reason)', async () => {
     const res = await send(`${setup.gateway.baseUrl}${path}/frames/1`, { headers: { accept: 'multipart/related; type="application/octet-stream"' } });
     assert.equal(res.status, 406, res.text());
-    assert.match(String(res.headers.warning), /cannot be answered as asked/);
+    assert.match(String(res.headers.warning), /cannot be converted from HTJ2K/);
+  });
+
+  test('a real HTJ2K frame (by OpenJPH\'s ojph_compress) is decoded by the gateway to the original pixels, the instance too', async () => {
+    const dir = makeTempDir('ahi-htj2k');
+    try {
+      const pixels = syntheticPixels(32 * 32, 3002);
+      const real = ojphCodestream(dir.path, 'frame', pixels, 32, 32, 16, 12);
+      const instance = imageInstance({ seed: 3002, rows: 32, columns: 32, frames: 1, transferSyntaxUid: HTJ2K_LOSSLESS, pixelData: { fragments: [real.length % 2 ? Buffer.concat([real, Buffer.alloc(1)]) : real] }, studyUid: `${ROOT}.32`, seriesUid: `${ROOT}.32.1` });
+      const stored = await stow(setup.dicomweb, [instance]);
+      assert.equal(stored.status, 200, stored.text());
+      const url = `${setup.gateway.baseUrl}${new URL(stored.json()['00081199'].Value[0]['00081190'].Value[0]).pathname}`;
+      const res = await send(`${url}/frames/1`, { headers: { accept: 'multipart/related; type="application/octet-stream"' } });
+      assert.equal(res.status, 200, res.text());
+      const [part] = await splitMultipart(res);
+      assert.match(String(part.contentType), /^application\/octet-stream; *transfer-syntax=1\.2\.840\.10008\.1\.2\.1$/);
+      assert.ok(part.body.equals(pixels), 'the decoded frame is the original');
+      const whole = await send(url, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1' } });
+      assert.equal(whole.status, 200, whole.text());
+      const [file] = await splitMultipart(whole);
+      assert.ok(file.body.includes(pixels), 'the instance decoded holds the original pixels');
+      assert.deepEqual(listFiles(join(setup.gateway.dataDir, 'staging')), [], 'the spooled copy is gone');
+    } finally {
+      dir.remove();
+    }
   });
 
   test('a study HealthImaging has not indexed yet is answered from what the gateway stored, with a Warning', async () => {

@@ -65,6 +65,6 @@ describe('WADO-RS metadata', () => {
     assert.equal(metadata['00091002'].InlineBinary, Buffer.alloc(20).toString('base64'));
     const [offset, length] = layout.pixel!.native!;
     assert.ok(file.subarray(offset, offset + length).equals(syntheticPixels(64, 1)));
-    assert.deepEqual(layout.pixel!.geometry, { rows: 8, columns: 8, samplesPerPixel: 1, bitsAllocated: 16, planarConfiguration: 0, numberOfFrames: 1 });
+    assert.deepEqual(layout.pixel!.geometry, { rows: 8, columns: 8, samplesPerPixel: 1, bitsAllocated: 16, planarConfiguration: 0, numberOfFrames: 1, bitsStored: 16, pixelRepresentation: 0 });
   });
 });

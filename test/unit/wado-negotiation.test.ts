@@ -12,11 +12,19 @@ const RLE = '1.2.840.10008.1.2.5';
 const J2K = '1.2.840.10008.1.2.4.90';
 const JPEG = '1.2.840.10008.1.2.4.50';
 
-function instance(accept: string | undefined, stored: string, opts: { bare?: boolean; lossy?: boolean; single?: boolean } = {}) {
-  return selectRepresentation(wadoRanges(accept, 'instance'), instanceOffers(stored, opts.bare ?? false), opts.single ?? false, opts.lossy ? stored : undefined);
+const JPEG_EXTENDED = '1.2.840.10008.1.2.4.51';
+const HTJ2K = '1.2.840.10008.1.2.4.201';
+const JPEG_LS = '1.2.840.10008.1.2.4.80';
+const MPEG2 = '1.2.840.10008.1.2.4.100';
+
+type Geometry = Parameters<typeof instanceOffers>[2];
+const MONO16: Geometry = { rows: 8, columns: 8, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 12, planarConfiguration: 0, numberOfFrames: 1, photometricInterpretation: 'MONOCHROME2' };
+
+function instance(accept: string | undefined, stored: string, opts: { bare?: boolean; lossy?: boolean; single?: boolean; pixel?: Geometry } = {}) {
+  return selectRepresentation(wadoRanges(accept, 'instance'), instanceOffers(stored, opts.bare ?? false, opts.pixel), opts.single ?? false, opts.lossy ? stored : undefined);
 }
-function pixels(accept: string | undefined, stored: string, encapsulated: boolean, opts: { lossy?: boolean; single?: boolean } = {}) {
-  return selectRepresentation(wadoRanges(accept, 'pixels'), pixelOffers(stored, encapsulated), opts.single ?? false, opts.lossy ? stored : undefined);
+function pixels(accept: string | undefined, stored: string, encapsulated: boolean, opts: { lossy?: boolean; single?: boolean; pixel?: Geometry } = {}) {
+  return selectRepresentation(wadoRanges(accept, 'pixels'), pixelOffers(stored, encapsulated, opts.pixel), opts.single ?? false, opts.lossy ? stored : undefined);
 }
 
 describe('WADO-RS Accept negotiation', () => {
@@ -45,16 +53,36 @@ describe('WADO-RS Accept negotiation', () => {
     const ask = (ts: string) => `multipart/related; type="application/dicom"; transfer-syntax=${ts}`;
     assert.equal(instance(ask(EVRLE), RLE)?.transferSyntaxUid, EVRLE);
     assert.equal(instance(ask(RLE), RLE)?.transferSyntaxUid, RLE);
-    assert.equal(instance(ask(JPEG), J2K), undefined);
-    assert.equal(instance(ask(EVRLE), J2K), undefined, 'no JPEG 2000 decoder yet');
+    assert.equal(instance(ask(JPEG), J2K), undefined, 'never a lossy encoding');
+    assert.equal(instance(ask(EVRLE), J2K)?.transferSyntaxUid, EVRLE, 'JPEG 2000 decoded');
+    assert.equal(instance(ask(HTJ2K), J2K, { pixel: MONO16 })?.transferSyntaxUid, HTJ2K, 'and transcoded');
+    assert.equal(instance(ask(HTJ2K), EVRLE, { pixel: MONO16 })?.transferSyntaxUid, HTJ2K, 'native pixels encoded');
+    assert.equal(instance(ask(JPEG_LS), EVRLE, { pixel: MONO16 }), undefined, 'no JPEG-LS encoder');
+    assert.equal(instance(ask(EVRLE), MPEG2), undefined, 'no video decoder');
     assert.equal(instance(ask(IMPLICIT), IMPLICIT), undefined, 'never Implicit VR in web services');
   });
 
-  test('lossy-only pixel data is answered as stored by default (PS3.18 8.7.3); lossless is not', () => {
+  test('lossy-only pixel data is answered as stored by default (PS3.18 8.7.3); lossless is decoded', () => {
     assert.equal(instance(undefined, JPEG, { lossy: true })?.transferSyntaxUid, JPEG);
-    assert.equal(instance(undefined, J2K), undefined);
+    assert.equal(instance(undefined, J2K)?.transferSyntaxUid, EVRLE);
     assert.equal(pixels(undefined, JPEG, true, { lossy: true })?.transferSyntaxUid, JPEG);
-    assert.equal(pixels(undefined, J2K, true), undefined);
+    assert.equal(pixels(undefined, J2K, true)?.transferSyntaxUid, EVRLE);
+  });
+
+  test('what the codecs cannot decode is not offered: 12-bit JPEG Extended, video', () => {
+    const ask = (ts: string) => `multipart/related; type="application/dicom"; transfer-syntax=${ts}`;
+    assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: MONO16 }), undefined, '12 bits stored');
+    assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: { ...MONO16, bitsAllocated: 8, bitsStored: 8 } })?.transferSyntaxUid, EVRLE, '8 bits');
+    assert.equal(pixels('multipart/related; type="application/octet-stream"', JPEG_EXTENDED, true, { pixel: MONO16 }), undefined);
+  });
+
+  test('frames: compressed media types are offered for what the encoders make', () => {
+    assert.deepEqual(
+      pixelOffers(EVRLE, false, MONO16).map((o) => `${o.mediaType} ${o.transferSyntaxUid}`),
+      [`application/octet-stream ${EVRLE}`, `image/dicom-rle ${RLE}`, `image/jp2 ${J2K}`, `image/jphc ${HTJ2K}`],
+    );
+    assert.equal(pixels('multipart/related; type="image/jphc"', J2K, true, { pixel: MONO16 })?.transferSyntaxUid, HTJ2K);
+    assert.equal(pixels('multipart/related; type="image/jp2"', EVRLE, false, { pixel: MONO16 })?.transferSyntaxUid, J2K);
   });
 
   test('q-values: the best q wins, then the cheapest conversion; q=0 excludes', () => {

@@ -1,29 +1,38 @@
 /**
  * One frame in the representation negotiated for it (PS3.18 8.7.3.3): native frames as Explicit
- * VR Little Endian pixels (byte-swapped from big endian), RLE frames decoded to native pixels, or
- * a compressed frame's codestream as stored.
+ * VR Little Endian pixels (byte-swapped from big endian) or encoded; a compressed frame's
+ * codestream as stored, decoded to native pixels, or transcoded to another syntax. Codecs run in
+ * the worker pool (pixels/), one frame at a time: a one-frame request decodes one frame.
  */
 import { swapped, swapWordSize } from '../../dicom/byte-swap';
-import { InvalidDicom } from '../../dicom/errors';
-import { decodeRleFrame } from '../../dicom/rle-decoder';
 import { TS } from '../../dicom/transfer-syntax';
-import { StoredDataUnavailable } from '../../stores/store-errors';
+import { CorruptPixelData } from '../../pixels/codec-pool';
+import { frameFormatOf, PixelCodecs } from '../../pixels/pixel-codecs.service';
 import { StoredFrame, StoredFrames } from '../../stores/wado-types';
+import { NotAcceptable } from '../errors';
+import { syntaxName } from './wado-offers';
 
-export function frameBytesAs(frames: StoredFrames, frame: StoredFrame, targetSyntax: string): Buffer {
+export async function frameBytesAs(codecs: PixelCodecs, store: string, frames: StoredFrames, frame: StoredFrame, targetSyntax: string): Promise<Buffer> {
   const stored = frames.instance.transferSyntaxUid;
+  const sopInstanceUid = frames.instance.ref.sopInstanceUid;
+  let from = stored;
+  let bytes = frame.bytes;
   if (!frames.encapsulated) {
     // Big endian words are swapped by the Pixel Data VR (OW: 16-bit words, OF: 32, OD: 64).
-    return frames.littleEndian ? frame.bytes : swapped(frame.bytes, swapWordSize(frames.pixel.vr));
+    if (!frames.littleEndian) bytes = swapped(frame.bytes, swapWordSize(frames.pixel.vr));
+    from = TS.ExplicitVRLittleEndian;
+  } else if (stored === TS.EncapsulatedUncompressedExplicitVRLittleEndian) {
+    from = TS.ExplicitVRLittleEndian;
   }
-  if (targetSyntax === stored || stored === TS.EncapsulatedUncompressedExplicitVRLittleEndian) return frame.bytes;
-  if (stored === TS.RLELossless && targetSyntax === TS.ExplicitVRLittleEndian) {
-    try {
-      return decodeRleFrame(frame.bytes, frames.pixel);
-    } catch (e) {
-      if (e instanceof InvalidDicom) throw new StoredDataUnavailable(`frame ${frame.number} of instance ${frames.instance.ref.sopInstanceUid}: ${e.message}`);
-      throw e;
+  if (targetSyntax === from || (targetSyntax === stored && frames.encapsulated)) return bytes;
+  try {
+    return await codecs.convert({ store, sopInstanceUid, frame: frame.number }, from, targetSyntax, bytes, frameFormatOf(frames.pixel));
+  } catch (e) {
+    // The stored codestream is broken (it was accepted as bytes, not decoded, at STOW): the client
+    // can still have it as stored.
+    if (e instanceof CorruptPixelData) {
+      throw new NotAcceptable(`frame ${frame.number} of instance ${sopInstanceUid} cannot be converted from ${syntaxName(stored)}: ${e.message}; ask for transfer-syntax=${stored} (or *) to have it as stored`);
     }
+    throw e;
   }
-  throw new Error(`no conversion of frames from ${stored} to ${targetSyntax} (negotiation should not have chosen it)`);
 }

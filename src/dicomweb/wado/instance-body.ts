@@ -5,7 +5,7 @@
  * Endian (implicit VR, big endian, RLE decoded) by the encoder of dicom/. Only the first is of
  * known length up front.
  */
-import { encodeExplicitLittleEndian } from '../../dicom/explicit-le-encoder';
+import { canEncodeExplicitLittleEndian, encodeExplicitLittleEndian } from '../../dicom/explicit-le-encoder';
 import { InvalidDicom } from '../../dicom/errors';
 import { readFileMeta } from '../../dicom/file-meta-reader';
 import { inflateRaw } from '../../dicom/inflate-stream';
@@ -14,6 +14,8 @@ import { parseStoredInstance } from '../../dicom/stored-instance-parser';
 import { TS } from '../../dicom/transfer-syntax';
 import { StoredDataUnavailable } from '../../stores/store-errors';
 import { OpenedBytes, StoredInstance } from '../../stores/wado-types';
+import { PixelCodecs } from '../../pixels/pixel-codecs.service';
+import { pixelTranscode } from './instance-transcoding';
 import { AnswerBody } from './streamed-answer';
 
 type Encoder = (file: OpenedBytes) => AsyncIterable<Buffer>;
@@ -36,7 +38,13 @@ function fromFile(instance: StoredInstance, encode: Encoder): () => AsyncIterabl
   };
 }
 
-export function instanceBody(instance: StoredInstance, targetSyntax: string): AnswerBody {
+/** Where conversions of pixels go: the codec workers, and the store name for their cache. */
+export interface PixelContext {
+  codecs: PixelCodecs;
+  store: string;
+}
+
+export function instanceBody(instance: StoredInstance, targetSyntax: string, pixels: PixelContext): AnswerBody {
   const stored = instance.transferSyntaxUid;
   const meta = (sourceMeta?: ReturnType<typeof readFileMeta>) =>
     filePreambleAndMeta({ sopClassUid: instance.sopClassUid, sopInstanceUid: instance.ref.sopInstanceUid, transferSyntaxUid: targetSyntax, sourceMeta });
@@ -55,10 +63,7 @@ export function instanceBody(instance: StoredInstance, targetSyntax: string): An
       }),
     };
   }
-  if (targetSyntax !== TS.ExplicitVRLittleEndian) {
-    throw new Error(`no conversion from ${stored} to ${targetSyntax} (negotiation should not have chosen it)`);
-  }
-  if (stored === TS.DeflatedExplicitVRLittleEndian) {
+  if (targetSyntax === TS.ExplicitVRLittleEndian && stored === TS.DeflatedExplicitVRLittleEndian) {
     // Inflated, a deflated data set is Explicit VR Little Endian byte for byte (PS3.5 A.5).
     return {
       chunks: fromFile(instance, async function* (file) {
@@ -67,10 +72,13 @@ export function instanceBody(instance: StoredInstance, targetSyntax: string): An
       }),
     };
   }
+  // Pixels converted by the codecs, or (RLE decoding and the native syntaxes) by the encoder alone.
+  const viaCodecs = targetSyntax !== TS.ExplicitVRLittleEndian || !canEncodeExplicitLittleEndian(stored) || stored === TS.RLELossless;
   return {
     chunks: fromFile(instance, async function* (file) {
       const parsed = await parseStoredInstance(file, { skip: instance.nativePixelData });
-      yield* encodeExplicitLittleEndian({ parsed, source: file, sopClassUid: instance.sopClassUid, sopInstanceUid: instance.ref.sopInstanceUid });
+      const transcode = viaCodecs ? pixelTranscode(pixels.codecs, pixels.store, instance, parsed, targetSyntax) : undefined;
+      yield* encodeExplicitLittleEndian({ parsed, source: file, sopClassUid: instance.sopClassUid, sopInstanceUid: instance.ref.sopInstanceUid, transcode });
     }),
   };
 }

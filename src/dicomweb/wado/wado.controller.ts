@@ -55,6 +55,26 @@ export class WadoController {
     return this.wado.rendered(req, reply, p);
   }
 
+  @Get('studies/:study/thumbnail')
+  studyThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.thumbnail(req, reply, studyScope(p));
+  }
+
+  @Get('studies/:study/series/:series/thumbnail')
+  seriesThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.thumbnail(req, reply, seriesScope(p));
+  }
+
+  @Get('studies/:study/series/:series/instances/:instance/thumbnail')
+  instanceThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.thumbnail(req, reply, instanceScope(p));
+  }
+
+  @Get('studies/:study/series/:series/instances/:instance/frames/:frames/thumbnail')
+  frameThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
+    return this.wado.thumbnail(req, reply, instanceScope(p), p.frames);
+  }
+
   @Get('studies/:study/series/:series/instances/:instance/bulkdata/*')
   bulkdata(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
     return this.wado.bulkdata(req, reply, p);

@@ -12,10 +12,17 @@ import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { StoreRegistry } from '../../stores/registry';
 import { DicomStore } from '../../stores/dicom-store';
-import { NotFound } from '../../stores/store-errors';
-import { InstanceRef, isInstanceList, isRelayed, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
+import { NotFound, UpstreamError, UpstreamNotAcceptable } from '../../stores/store-errors';
+import { relayedFramesAsStored } from './relayed-frames';
+import { SpooledInstance, spoolRelayedInstance } from './relayed-instance';
+import { join } from 'node:path';
+import { renderHere, representativeInstance, THUMBNAIL_SIZE } from './rendered-here';
+import { PixelGeometry } from '../../dicom/pixel-geometry';
+import { lookupTransferSyntax, TS } from '../../dicom/transfer-syntax';
+import { cannotDecode } from '../../pixels/codec-catalog';
+import { InstanceRef, isInstanceList, isRelayed, RelayedAnswer, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
-import { BadRequest, NotAcceptable, NotImplemented, ResourceNotFound, warningHeader } from '../errors';
+import { BadRequest, NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
 import { storeTarget } from '../store-target';
@@ -30,6 +37,7 @@ import { describeOffers, instanceOffers, pixelOffers, syntaxName } from './wado-
 import { acceptableSyntaxes, Selection, selectRepresentation, WadoRange, wadoRanges } from './wado-negotiation';
 import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from './wado-request';
 import { renderRequestOf } from './rendered-request';
+import { PixelCodecs } from '../../pixels/pixel-codecs.service';
 
 const METADATA_TYPES = [DICOM_JSON, 'application/json'];
 
@@ -65,13 +73,21 @@ export class WadoService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly stores: StoreRegistry,
     private readonly metadataCache: MetadataCacheService,
+    private readonly codecs: PixelCodecs,
   ) {}
 
   /** Study, series or instance as multipart/related; type="application/dicom" (10.4.1.1.1-3). */
   async instances(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope): Promise<void> {
     const { store } = storeTarget(request, this.stores, this.config);
     const ranges = wadoRanges(acceptOf(request), 'instance');
-    const stored = await store.retrieve(scope, choiceOf(ranges));
+    let stored: Awaited<ReturnType<DicomStore['retrieve']>>;
+    try {
+      stored = await store.retrieve(scope, choiceOf(ranges));
+    } catch (e) {
+      // The upstream cannot convert the instance as asked: fetched as stored, converted here.
+      if (!upstreamCannotConvert(e) || scope.level !== 'instance') throw e;
+      return this.convertRelayedInstance(reply, store, scope, ranges);
+    }
     const what = `retrieve of ${scope.level} ${scope.level === 'study' ? scope.studyInstanceUid : scope.level === 'series' ? scope.seriesInstanceUid : scope.sopInstanceUid}`;
     if (isRelayed(stored)) return sendRelayed(reply, stored, wantsSinglePart(ranges, scope.level === 'instance', stored.discard), what);
     if (isInstanceList(stored)) {
@@ -81,13 +97,14 @@ export class WadoService {
     const singlePart = scope.level === 'instance' && stored.length === 1;
     const plans = stored.map((instance) => ({ instance, selection: this.selectForInstance(ranges, instance, singlePart) }));
     const only = plans[0];
+    if (plans.length === 1) await this.checkFirstFrame(store, only.instance, only.selection.transferSyntaxUid);
     if (singlePart && !only.selection.multipart) {
-      const body = instanceBody(only.instance, only.selection.transferSyntaxUid);
+      const body = instanceBody(only.instance, only.selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
       return sendAnswer(reply, withSyntax(only.selection.contentType, only.selection.transferSyntaxUid), body, what);
     }
     const boundary = newBoundary();
     const parts: PlannedPart[] = plans.map(({ instance, selection }) => {
-      const body = instanceBody(instance, selection.transferSyntaxUid);
+      const body = instanceBody(instance, selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
       return { headers: { 'Content-Type': withSyntax(DICOM, selection.transferSyntaxUid) }, length: body.length, body: body.chunks };
     });
     return sendAnswer(reply, multipartContentType(boundary, DICOM), multipartBody(boundary, parts), what);
@@ -124,7 +141,14 @@ export class WadoService {
     const numbers = frameNumbers(params.frames);
     const { store } = storeTarget(request, this.stores, this.config);
     const ranges = wadoRanges(acceptOf(request), 'pixels');
-    const frames = await store.frames(ref, choiceOf(ranges), numbers);
+    let frames: StoredFrames | RelayedAnswer;
+    try {
+      frames = await store.frames(ref, choiceOf(ranges), numbers);
+    } catch (e) {
+      // The upstream cannot convert them as asked: the frames as stored, converted here.
+      if (!upstreamCannotConvert(e)) throw e;
+      frames = await relayedFramesAsStored(store, ref, numbers);
+    }
     if (isRelayed(frames)) {
       return sendRelayed(reply, frames, wantsSinglePart(ranges, numbers.length === 1, frames.discard), `frames of instance ${ref.sopInstanceUid}`);
     }
@@ -133,10 +157,14 @@ export class WadoService {
     if (outside !== undefined) {
       throw new ResourceNotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${count} frame${count === 1 ? '' : 's'}`);
     }
-    return this.sendFrames(reply, ranges, frames, numbers);
+    return this.sendFrames(reply, store.name, ranges, frames, numbers);
   }
 
-  /** An instance or one frame rendered as an image (10.4.1.1.3), by stores that can render. */
+  /**
+   * An instance or one frame rendered as an image (10.4.1.1.3): by the upstream when it renders,
+   * else (or when it cannot render this one) by the gateway's codecs. An instance is rendered as
+   * its first frame.
+   */
   async rendered(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
     const ref = instanceRef(params);
     let frame: number | undefined;
@@ -147,11 +175,34 @@ export class WadoService {
     }
     const render = renderRequestOf(request);
     const { store } = storeTarget(request, this.stores, this.config);
-    if (!store.rendered) {
-      throw new NotImplemented(`store "${store.name}" (${store.kind}) cannot render images yet; retrieve the frames (…/frames/{n}) or the instance instead`);
+    const what = `rendered ${frame !== undefined ? `frame ${frame} of ` : ''}instance ${ref.sopInstanceUid}`;
+    if (store.rendered) {
+      try {
+        return await sendRelayed(reply, await store.rendered(ref, frame, render), true, what);
+      } catch (e) {
+        // The upstream cannot render this one (Orthanc answers JPEG 2000 with a 500): made here.
+        if (!upstreamCannotConvert(e)) throw e;
+      }
     }
-    const answer = await store.rendered(ref, frame, render);
-    return sendRelayed(reply, answer, true, `rendered ${frame !== undefined ? `frame ${frame} of ` : ''}instance ${ref.sopInstanceUid}`);
+    const image = await renderHere(this.codecs, store, ref, frame ?? 1, render);
+    return sendBuffer(reply, image.contentType, image.body);
+  }
+
+  /** A thumbnail of a study, series, instance or frame (10.7), made here: the representative
+   *  instance's frame rendered to fit 128 x 128 unless the client gives a viewport. */
+  async thumbnail(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope, frame?: string): Promise<void> {
+    const render = renderRequestOf(request);
+    render.viewport ??= { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE };
+    let number = 1;
+    if (frame !== undefined) {
+      const numbers = frameNumbers(frame);
+      if (numbers.length !== 1) throw new BadRequest('a frame thumbnail is of one frame: name exactly one frame number');
+      number = numbers[0];
+    }
+    const { store } = storeTarget(request, this.stores, this.config);
+    const ref = await representativeInstance(store, scope);
+    const image = await renderHere(this.codecs, store, ref, number, render);
+    return sendBuffer(reply, image.contentType, image.body);
   }
 
   /** A bulk data value named by a BulkDataURI this gateway handed out (10.4.1.1.5). */
@@ -164,7 +215,7 @@ export class WadoService {
     if (isRelayed(bulk)) return sendRelayed(reply, bulk, wantsSinglePart(ranges, true, bulk.discard), `bulk data ${path} of instance ${ref.sopInstanceUid}`);
     if (bulk.kind === 'pixel-data') {
       const count = bulk.frames.pixel.numberOfFrames;
-      return this.sendFrames(reply, ranges, bulk.frames, Array.from({ length: count }, (_, i) => i + 1));
+      return this.sendFrames(reply, store.name, ranges, bulk.frames, Array.from({ length: count }, (_, i) => i + 1));
     }
     const selection = selectRepresentation(ranges, [{ mediaType: OCTET_STREAM, transferSyntaxUid: '1.2.840.10008.1.2.1', cost: 0 }], true);
     if (!selection) throw new NotAcceptable('Bulk data is answered as application/octet-stream (multipart/related or single part) only');
@@ -178,35 +229,101 @@ export class WadoService {
     return sendAnswer(reply, multipartContentType(boundary, OCTET_STREAM), body, what);
   }
 
+  /** An instance of a remote store whose upstream cannot convert it as asked, converted here
+   *  from the stored form spooled to disk (relayed-instance.ts). */
+  private async convertRelayedInstance(reply: FastifyReply, store: DicomStore, ref: InstanceRef, ranges: WadoRange[]): Promise<void> {
+    const spooled = await spoolRelayedInstance(store, ref, this.stagingDir());
+    try {
+      const selection = this.selectForInstance(ranges, spooled.instance, true);
+      const body = this.spooledBody(spooled, selection.transferSyntaxUid, store);
+      const what = `retrieve of instance ${ref.sopInstanceUid} (converted here)`;
+      if (!selection.multipart) return await sendAnswer(reply, withSyntax(selection.contentType, selection.transferSyntaxUid), body, what);
+      const boundary = newBoundary();
+      const parts: PlannedPart[] = [{ headers: { 'Content-Type': withSyntax(DICOM, selection.transferSyntaxUid) }, length: body.length, body: body.chunks }];
+      return await sendAnswer(reply, multipartContentType(boundary, DICOM), multipartBody(boundary, parts), what);
+    } catch (e) {
+      await spooled.release();
+      throw e;
+    }
+  }
+
+  /** The answer body of a spooled instance, which deletes the spool file when it ends. */
+  private spooledBody(spooled: SpooledInstance, targetSyntax: string, store: DicomStore): AnswerBody {
+    const inner = instanceBody(spooled.instance, targetSyntax, { codecs: this.codecs, store: store.name });
+    return {
+      length: inner.length,
+      async *chunks() {
+        try {
+          yield* inner.chunks();
+        } finally {
+          await spooled.release();
+        }
+      },
+    };
+  }
+
+  private stagingDir(): string {
+    return join(this.config.dataDir, 'staging');
+  }
+
   /** One instance of a composed study or series answer, as its multipart part. */
   private async instancePart(store: DicomStore, ref: InstanceRef, ranges: WadoRange[]): Promise<ComposedPart> {
-    const one = await store.retrieve({ level: 'instance', ...ref }, choiceOf(ranges));
+    let one: Awaited<ReturnType<DicomStore['retrieve']>>;
+    try {
+      one = await store.retrieve({ level: 'instance', ...ref }, choiceOf(ranges));
+    } catch (e) {
+      if (!upstreamCannotConvert(e)) throw e;
+      const spooled = await spoolRelayedInstance(store, ref, this.stagingDir());
+      try {
+        const selection = this.selectForInstance(ranges, spooled.instance, false);
+        const body = this.spooledBody(spooled, selection.transferSyntaxUid, store);
+        return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => void spooled.release() };
+      } catch (e2) {
+        await spooled.release();
+        throw e2;
+      }
+    }
     if (isRelayed(one)) return partOfRelayed(one);
     const instance = isInstanceList(one) ? undefined : one[0];
     if (!instance) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
     const selection = this.selectForInstance(ranges, instance, false);
-    const body = instanceBody(instance, selection.transferSyntaxUid);
+    const body = instanceBody(instance, selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
     return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => undefined };
   }
 
+  /**
+   * Before a one-instance answer whose pixels are decoded starts: its first frame converted (kept
+   * in the frame cache for the answer itself), so that a codestream the codecs cannot read is a
+   * 406 with the reason rather than an answer cut off in the middle.
+   */
+  private async checkFirstFrame(store: DicomStore, instance: StoredInstance, targetSyntax: string): Promise<void> {
+    const stored = instance.transferSyntaxUid;
+    if (targetSyntax === stored || !lookupTransferSyntax(stored)?.encapsulated || stored === TS.EncapsulatedUncompressedExplicitVRLittleEndian) return;
+    const frames = await store.frames(instance.ref, { acceptable: ['*'] }, [1]).catch(() => undefined);
+    if (!frames) return;
+    if (isRelayed(frames)) return frames.discard();
+    const target = lookupTransferSyntax(targetSyntax)?.encapsulated ? targetSyntax : TS.ExplicitVRLittleEndian;
+    for await (const frame of frames.read([1])) await frameBytesAs(this.codecs, store.name, frames, frame, target);
+  }
+
   private selectForInstance(ranges: WadoRange[], instance: StoredInstance, singlePart: boolean): Selection {
-    const offers = instanceOffers(instance.transferSyntaxUid, instance.bareDataset);
+    const offers = instanceOffers(instance.transferSyntaxUid, instance.bareDataset, instance.pixel);
     const selection = selectRepresentation(ranges, offers, singlePart, instance.lossy ? instance.transferSyntaxUid : undefined);
     if (selection) return selection;
     throw new NotAcceptable(
       `Instance ${instance.ref.sopInstanceUid} is stored as ${syntaxName(instance.transferSyntaxUid)} and cannot be answered as asked ` +
-        `(this server does not decompress that syntax yet); acceptable: multipart/related; ${describeOffers(offers)}`,
+        `(${conversionLimit(instance.transferSyntaxUid, instance.pixel)}); acceptable: multipart/related; ${describeOffers(offers)}`,
     );
   }
 
-  private async sendFrames(reply: FastifyReply, ranges: WadoRange[], frames: StoredFrames, numbers: number[]): Promise<void> {
+  private async sendFrames(reply: FastifyReply, store: string, ranges: WadoRange[], frames: StoredFrames, numbers: number[]): Promise<void> {
     const stored = frames.instance.transferSyntaxUid;
-    const offers = pixelOffers(stored, frames.encapsulated);
+    const offers = pixelOffers(stored, frames.encapsulated, frames.pixel);
     const selection = selectRepresentation(ranges, offers, numbers.length === 1, frames.instance.lossy ? stored : undefined);
     if (!selection) {
       throw new NotAcceptable(
         `The frames of instance ${frames.instance.ref.sopInstanceUid} are stored as ${syntaxName(stored)} and cannot be answered as asked ` +
-          `(this server does not decompress that syntax yet); acceptable: multipart/related; ${describeOffers(offers)}`,
+          `(${conversionLimit(stored, frames.pixel)}); acceptable: multipart/related; ${describeOffers(offers)}`,
       );
     }
     const type = withSyntax(selection.contentType, selection.transferSyntaxUid);
@@ -214,15 +331,16 @@ export class WadoService {
     const contentType = selection.multipart ? multipartContentType(boundary, selection.contentType) : type;
     if (numbers.length === 1) {
       // The common case of viewers: one read, one buffer, Content-Length.
-      const frame = await this.readOne(frames, numbers[0], selection.transferSyntaxUid);
+      const frame = await this.readOne(store, frames, numbers[0], selection.transferSyntaxUid);
       const body = selection.multipart ? [partHeader(boundary, { 'Content-Type': type }, false), frame, closeDelimiter(boundary)] : [frame];
       return sendBuffers(reply, contentType, body);
     }
+    const codecs = this.codecs;
     const body: AnswerBody = {
       async *chunks() {
         let afterPart = false;
         for await (const frame of frames.read(numbers)) {
-          const bytes = frameBytesAs(frames, frame, selection.transferSyntaxUid);
+          const bytes = await frameBytesAs(codecs, store, frames, frame, selection.transferSyntaxUid);
           yield partHeader(boundary, { 'Content-Type': type }, afterPart);
           yield bytes;
           afterPart = true;
@@ -233,10 +351,27 @@ export class WadoService {
     return sendAnswer(reply, contentType, body, `frames of instance ${frames.instance.ref.sopInstanceUid}`);
   }
 
-  private async readOne(frames: StoredFrames, number: number, targetSyntax: string): Promise<Buffer> {
-    for await (const frame of frames.read([number])) return frameBytesAs(frames, frame, targetSyntax);
+  private async readOne(store: string, frames: StoredFrames, number: number, targetSyntax: string): Promise<Buffer> {
+    for await (const frame of frames.read([number])) return frameBytesAs(this.codecs, store, frames, frame, targetSyntax);
     throw new Error(`frame ${number} was not read`);
   }
+}
+
+/**
+ * The upstream refused a conversion (406), or failed at it with a server error (Orthanc answers
+ * 500 for a JPEG 2000 it cannot decode): the gateway then converts. Unreachable or slow upstreams
+ * (UpstreamUnavailable 503, UpstreamTimeout 504) are not retried this way: asking again would
+ * fail the same.
+ */
+function upstreamCannotConvert(e: unknown): boolean {
+  return e instanceof UpstreamNotAcceptable || e instanceof UpstreamError;
+}
+
+/** Why no conversion fits, for the 406 reason. */
+function conversionLimit(stored: string, pixel: PixelGeometry | undefined): string {
+  const why = lookupTransferSyntax(stored)?.encapsulated ? cannotDecode(stored, pixel && { bitsStored: pixel.bitsStored ?? pixel.bitsAllocated, bitsAllocated: pixel.bitsAllocated, samplesPerPixel: pixel.samplesPerPixel }) : undefined;
+  if (why) return `it cannot be decoded here: ${why}`;
+  return 'the gateway converts pixels to native, RLE Lossless, JPEG 2000 Lossless and HTJ2K Lossless only, and never compresses lossily';
 }
 
 /** If-None-Match (RFC 9110 13.1.2): "*" or a list of entity tags, weak ones compared weakly. */

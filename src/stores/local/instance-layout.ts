@@ -24,12 +24,15 @@ export interface PixelLayout {
 }
 
 export interface InstanceLayout {
-  /** Layout format, for later changes. */
-  v: 1;
+  /** Layout format: 2 adds Bits Stored, Pixel Representation and Photometric Interpretation to
+   *  the geometry (for the codecs); a layout of another format is recomputed when read. */
+  v: typeof LAYOUT_FORMAT;
   pixel?: PixelLayout;
   bulk: Record<string, BulkEntry>;
   lossy: boolean;
 }
+
+export const LAYOUT_FORMAT = 2;
 
 /** Reads stored bytes at ingest (the Extended Offset Table, fragment starts). */
 export type ReadBytes = (offset: number, length: number) => Promise<Buffer>;
@@ -114,7 +117,7 @@ export async function buildInstanceLayout(parsed: ParsedPart10, read: ReadBytes)
   const bulk = bulkEntries(parsed.dataset);
   for (const tag of TOP_LEVEL_PIXELS) delete bulk[tagToHex(tag)];
   return {
-    v: 1,
+    v: LAYOUT_FORMAT,
     pixel: await pixelLayout(parsed, read),
     bulk,
     lossy: readText(parsed.dataset, LossyImageCompression) === '01' || LOSSY_SYNTAXES.has(parsed.transferSyntaxUid),

@@ -5,7 +5,7 @@
  * on every request.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { InstanceLayout } from './instance-layout';
+import { InstanceLayout, LAYOUT_FORMAT } from './instance-layout';
 
 const CACHE_ENTRIES = 2048;
 
@@ -37,6 +37,8 @@ export class LayoutTable {
     }
     if (text === null) return undefined;
     const layout = JSON.parse(text) as InstanceLayout;
+    // An older format lacks what later code needs: recomputed from the file and saved again.
+    if (layout.v !== LAYOUT_FORMAT) return undefined;
     this.remember(instancePk, layout);
     return layout;
   }

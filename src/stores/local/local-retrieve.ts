@@ -141,6 +141,7 @@ export class LocalRetrieve {
       datasetOffset: row.dataset_offset,
       lossy: layout.lossy,
       nativePixelData: native && !deflated ? { offset: native[0], length: native[1] } : undefined,
+      pixel: layout.pixel?.geometry,
       open: () => openStoredFile(this.root, row.file_path, row.file_size, `instance ${row.sop_instance_uid}`, this.handles),
     };
   }
