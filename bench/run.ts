@@ -11,6 +11,7 @@ import { BenchServer, startGatewayServer, startOrthancServer } from './lib/serve
 import { chaosFigures } from './figures/chaos';
 import { codecFigures } from './figures/codecs';
 import { eventFigures } from './figures/events';
+import { federatedFigures } from './figures/federated';
 import { forwardingFigures } from './figures/forwarding';
 import { memoryFigures } from './figures/memory';
 import { metadataCacheFigures } from './figures/metadata-cache';
@@ -32,11 +33,12 @@ const FIGURES: Record<string, (servers: BenchServer[], report: Report, options: 
   cache: metadataCacheFigures,
   events: eventFigures,
   chaos: chaosFigures,
+  federated: federatedFigures,
 };
 
 /** Figures of later features with their own servers: in the full run, and in --quick only when
  *  named with --only, so that the quick run of the core figures stays under two minutes. */
-const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'cache', 'events', 'chaos']);
+const NOT_IN_QUICK = new Set(['upstream', 'forwarding', 'cache', 'events', 'chaos', 'federated']);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -4,6 +4,7 @@
  * trail and the rate limits.
  */
 import type { FastifyRequest } from 'fastify';
+import { currentRequestContext } from '../logging/request-context';
 
 export type PrincipalKind = 'jwt' | 'api-key' | 'study-token' | 'anonymous';
 
@@ -53,6 +54,9 @@ const PRINCIPAL = Symbol('principal');
 
 export function attachPrincipal(request: FastifyRequest, principal: Principal): void {
   (request as unknown as Record<symbol, Principal>)[PRINCIPAL] = principal;
+  // For what runs below the HTTP layer without the request: a federated store's members.
+  const context = currentRequestContext();
+  if (context) context.mayRead = (store) => mayUse(principal.grants, 'read', store);
 }
 
 export function principalOf(request: FastifyRequest): Principal | undefined {

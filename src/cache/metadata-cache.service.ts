@@ -79,7 +79,9 @@ export class MetadataCacheService implements OnApplicationShutdown {
 
   /** Remote stores only. */
   applies(store: DicomStore): boolean {
-    return store.kind !== 'local';
+    // Not a federated view: what it answers depends on which members the client may read (its
+    // remote members' metadata goes through them uncached).
+    return store.kind !== 'local' && store.kind !== 'federated';
   }
 
   /** After an instance was stored into `store`: the study's entry learns it (never fails the upload). */

@@ -34,6 +34,11 @@ export class FieldReader {
     return reader;
   }
 
+  /** A problem with the value of `key`, said as what was expected. */
+  problem(key: string, expected: string): void {
+    this.problems.push(`${this.label}${key}: ${expected}`);
+  }
+
   onlyKeys(allowed: string[]): void {
     for (const key of Object.keys(this.map)) {
       if (!allowed.includes(key)) this.problems.push(`${this.label}${key}: unknown key (expected one of ${allowed.join(', ')})`);

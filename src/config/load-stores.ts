@@ -5,7 +5,7 @@
  * a store silently unauthenticated. Each remote kind has its own reader (load-*-store.ts).
  */
 import { resolve } from 'node:path';
-import { LocalStoreConfig, STORE_KINDS, STORE_NAME_PATTERN, StoreConfig } from './store-config';
+import { FEDERATED_DEFAULTS, FederatedStoreConfig, LocalStoreConfig, STORE_KINDS, STORE_NAME_PATTERN, StoreConfig } from './store-config';
 import { isMapping, Mapping } from './config-values';
 import { Env, FieldReader } from './field-reader';
 import { readDicomwebStore } from './load-dicomweb-store';
@@ -39,6 +39,7 @@ export function loadStores(file: Mapping, env: Env, dataDir: string, problems: s
     names.add(store.name);
     stores.push(store);
   });
+  checkFederatedMembers(stores, problems);
   let defaultStore = file.defaultStore;
   if (defaultStore === undefined) {
     if (list.length > 1) problems.push('defaultStore: required when several stores are listed (the store that also answers at /dicomweb)');
@@ -80,5 +81,40 @@ function readStore(entry: unknown, index: number, env: Env, dataDir: string, pro
       return readHealthImagingStore(r, name, env, problems);
     case 'gcp':
       return readGcpStore(r, name, env, problems);
+    case 'federated':
+      return readFederatedStore(r, name);
   }
+}
+
+const FEDERATED_KEYS = ['name', 'kind', 'members', 'writeMember', 'memberTimeoutMs', 'maxMatchesPerMember', 'locationTtlMs'];
+
+function readFederatedStore(r: FieldReader, name: string): FederatedStoreConfig {
+  r.onlyKeys(FEDERATED_KEYS);
+  const members = r.stringList('members', (m) => STORE_NAME_PATTERN.test(m)) ?? [];
+  if (members.length === 0) r.problem('members', 'a non-empty list of the names of other stores');
+  if (new Set(members).size !== members.length) r.problem('members', 'a store is named twice');
+  const writeMember = r.string('writeMember');
+  if (writeMember !== undefined && !members.includes(writeMember)) r.problem('writeMember', `"${writeMember}" is not one of the members`);
+  return {
+    name,
+    kind: 'federated',
+    members,
+    writeMember,
+    memberTimeoutMs: r.integer('memberTimeoutMs', FEDERATED_DEFAULTS.memberTimeoutMs, 10, 600_000),
+    maxMatchesPerMember: r.integer('maxMatchesPerMember', FEDERATED_DEFAULTS.maxMatchesPerMember, 1, 1_000_000),
+    locationTtlMs: r.integer('locationTtlMs', FEDERATED_DEFAULTS.locationTtlMs, 1_000, 30 * 24 * 3_600_000),
+  };
+}
+
+/** Members name stores of this list that are not federated themselves (no nesting, no cycles). */
+function checkFederatedMembers(stores: StoreConfig[], problems: string[]): void {
+  const byName = new Map(stores.map((s) => [s.name, s]));
+  stores.forEach((store, index) => {
+    if (store.kind !== 'federated') return;
+    for (const member of store.members) {
+      const target = byName.get(member);
+      if (!target) problems.push(`stores[${index}] (${store.name}): members: "${member}" is not the name of a listed store`);
+      else if (target.kind === 'federated') problems.push(`stores[${index}] (${store.name}): members: "${member}" is federated itself; members must be other kinds of stores`);
+    }
+  });
 }

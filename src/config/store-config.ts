@@ -8,7 +8,7 @@
 export const STORE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Kinds the gateway knows. */
-export const STORE_KINDS = ['local', 'dicomweb', 'healthimaging', 'gcp'] as const;
+export const STORE_KINDS = ['local', 'dicomweb', 'healthimaging', 'gcp', 'federated'] as const;
 
 export interface LocalStoreConfig {
   name: string;
@@ -161,7 +161,30 @@ export interface GcpStoreConfig extends RemoteConnectionConfig {
 /** Any store that is reached over the network and relays its upstream's answers. */
 export type RemoteStoreConfig = DicomwebStoreConfig | HealthImagingStoreConfig | GcpStoreConfig;
 
-export type StoreConfig = LocalStoreConfig | RemoteStoreConfig;
+/** One DICOMweb view over other named stores (stores/federated/). */
+export interface FederatedStoreConfig {
+  name: string;
+  kind: 'federated';
+  /** Names of the member stores, most preferred first: its attributes win for an object several
+   *  members hold, and it is asked first for what they all might hold. */
+  members: string[];
+  /** The member STOW goes to; without one the federated store is read-only. */
+  writeMember?: string;
+  /** How long a member may take to answer a search before it is left out (with a Warning). */
+  memberTimeoutMs: number;
+  /** Most matches asked of one member for one search (members are paged up to it). */
+  maxMatchesPerMember: number;
+  /** How long where a study was found is remembered (Redis, or in process without REDIS_URL). */
+  locationTtlMs: number;
+}
+
+export type StoreConfig = LocalStoreConfig | RemoteStoreConfig | FederatedStoreConfig;
+
+export const FEDERATED_DEFAULTS = {
+  memberTimeoutMs: 5_000,
+  maxMatchesPerMember: 5_000,
+  locationTtlMs: 24 * 3_600_000,
+} as const;
 
 export const DICOMWEB_DEFAULTS = {
   timeouts: { connectMs: 5_000, firstByteMs: 60_000, idleMs: 60_000 },

@@ -58,6 +58,12 @@ export class NotImplemented extends DicomwebError {
     super(501, message);
   }
 }
+/** The store takes no STOW (a federated view without a write member): 405 with Allow. */
+export class MethodNotAllowed extends DicomwebError {
+  constructor(message: string, allow: string) {
+    super(405, message, { allow });
+  }
+}
 export class ResourceNotFound extends DicomwebError {
   constructor(message: string) {
     super(404, message);

@@ -12,6 +12,9 @@ export interface RequestContext {
   /** Values of the request's query string (patient names, IDs, birth dates...): a line logged
    *  while handling it has them replaced, should an upstream's error message quote them back. */
   readonly redactions?: readonly string[];
+  /** Which stores the request's client may read, once authenticated (auth/principal.ts sets it):
+   *  a federated store shows only the members a client may read. Absent: no authentication ran. */
+  mayRead?: (store: string) => boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -9,7 +9,10 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig } from '../config/gateway-config';
 import { StoreConfig } from '../config/store-config';
 import { DicomStore, StoreCapabilities, StoreHealth } from './dicom-store';
-import { createStore } from './store-factory';
+import { Counter, Registry } from 'prom-client';
+import { METRICS } from '../metrics/metrics.module';
+import { redisOptions } from '../config/redis-options';
+import { createFederatedStore, createStore } from './store-factory';
 import { UnknownStore } from './store-errors';
 
 export interface StoreSummary {
@@ -33,11 +36,27 @@ export class StoreRegistry implements OnApplicationShutdown {
   private readonly stores = new Map<string, DicomStore>();
   readonly defaultName: string;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(METRICS) metrics: Registry) {
     this.defaultName = config.defaultStore;
-    for (const storeConfig of config.stores) {
+    const memberFailures = new Counter({
+      name: 'dicomweb_gateway_federated_member_failures_total',
+      help: 'Members of a federated store left out of an answer, by store, member and reason (timeout, error)',
+      labelNames: ['store', 'member', 'reason'],
+      registers: [metrics],
+    });
+    // Federated stores last: they are views over the others, built first.
+    const ordered = [...config.stores.filter((s) => s.kind !== 'federated'), ...config.stores.filter((s) => s.kind === 'federated')];
+    for (const storeConfig of ordered) {
       try {
-        this.stores.set(storeConfig.name, createStore(storeConfig));
+        const store =
+          storeConfig.kind === 'federated'
+            ? createFederatedStore(storeConfig, {
+                member: (name) => this.get(name),
+                redis: config.redisUrl ? { options: redisOptions(config.redisUrl), keyPrefix: config.redisKeyPrefix } : undefined,
+                memberFailures,
+              })
+            : createStore(storeConfig);
+        this.stores.set(storeConfig.name, store);
       } catch (e) {
         // Those already open must not keep files or timers alive after a failed start.
         void this.closeAll();

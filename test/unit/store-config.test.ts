@@ -263,3 +263,47 @@ defaultStore: b1
     dir.remove();
   }
 });
+
+test('a federated store: its members in order, a write member, defaults', () => {
+  const yaml = `
+defaultStore: all
+stores:
+  - { name: site, kind: local }
+  - { name: pacs, kind: dicomweb, url: "http://pacs:8042/dicom-web" }
+  - name: all
+    kind: federated
+    members: [pacs, site]
+    writeMember: site
+    memberTimeoutMs: 1500
+`;
+  const c = withYaml(yaml, (file) => loadConfig({ CONFIG_FILE: file, DATA_DIR: '/tmp/gw-data' }));
+  assert.deepEqual(c.stores.find((s) => s.name === 'all'), {
+    name: 'all',
+    kind: 'federated',
+    members: ['pacs', 'site'],
+    writeMember: 'site',
+    memberTimeoutMs: 1500,
+    maxMatchesPerMember: 5000,
+    locationTtlMs: 86_400_000,
+  });
+});
+
+test('a federated store: unknown, repeated, federated or missing members, a write member that is not one', () => {
+  const found = problems(`
+defaultStore: site
+stores:
+  - { name: site, kind: local }
+  - { name: a, kind: federated, members: [site, nowhere], writeMember: elsewhere }
+  - { name: b, kind: federated, members: [a, site, site] }
+  - { name: c, kind: federated, members: [] }
+  - { name: d, kind: federated, members: [site], memberTimeoutMs: 0, sideways: 1 }
+`);
+  const has = (pattern: RegExp) => assert.ok(found.some((p) => pattern.test(p)), `${pattern} in:\n${found.join('\n')}`);
+  has(/\(a\): members: "nowhere" is not the name of a listed store/);
+  has(/\(a\): writeMember: "elsewhere" is not one of the members/);
+  has(/\(b\): members: "a" is federated itself/);
+  has(/\(b\): members: a store is named twice/);
+  has(/\(c\): members: a non-empty list/);
+  has(/\(d\): memberTimeoutMs/);
+  has(/\(d\): sideways: unknown key/);
+});

@@ -16,7 +16,7 @@ import { StudyEventsService } from '../../events/study-events.service';
 import { studyTokenOf } from '../../events/tokens/study-token-request';
 import { InstanceReceiver } from '../../ingest/instance-receiver';
 import { StoreRegistry } from '../../stores/registry';
-import { BadRequest, PayloadTooLarge, warningHeader } from '../errors';
+import { BadRequest, MethodNotAllowed, PayloadTooLarge, warningHeader } from '../errors';
 import { StoreTarget, storeTarget } from '../store-target';
 import { classifyStowBody, stowResponseType } from './stow-request';
 import { stowResponseBody, stowRetryAfter, stowStatus } from './stow-response';
@@ -43,6 +43,9 @@ export class StowService {
     let target: StoreTarget;
     try {
       target = storeTarget(request, this.stores, this.config);
+      if (!target.store.capabilities.stow) {
+        throw new MethodNotAllowed(`store "${target.store.name}" takes no STOW-RS: ${target.store.kind === 'federated' ? 'it is a federated view without a write member; store into one of its members' : 'it is read-only'}`, 'GET, HEAD');
+      }
       if (targetStudyUid !== undefined && !isValidUid(targetStudyUid)) {
         throw new BadRequest(`"${targetStudyUid.slice(0, 80)}" is not a valid Study Instance UID`);
       }
