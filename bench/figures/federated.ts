@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startGcpFake } from '../../test/fakes/gcp';
+import { gcpStoreLines } from '../../test/helpers/gcp-gateway';
 import { syntheticInstance } from '../../test/fixtures/dicom-builder';
 import { makeTempDir } from '../../test/helpers/temp-dir';
 import { freshTag, multipart } from '../lib/data';
@@ -48,18 +49,7 @@ export async function federatedFigures(servers: BenchServer[], report: Report, o
         'stores:',
         '  - { name: site, kind: local }',
         `  - { name: pacs, kind: dicomweb, url: "${orthanc.dicomweb}", percentEncodeQuery: false, healthCheckIntervalMs: 0 }`,
-        '  - name: cloud',
-        '    kind: gcp',
-        `    project: ${cloud.project}`,
-        `    location: ${cloud.location}`,
-        `    dataset: ${cloud.dataset}`,
-        `    dicomStore: ${cloud.dicomStore}`,
-        `    credentials: { keyFile: "${keyFile}" }`,
-        `    endpoint: ${cloud.origin}`,
-        `    tokenUrl: ${cloud.tokenUrl}`,
-        '    healthCheckIntervalMs: 0',
-        '    retries: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 }',
-        '    timeouts: { firstByteMs: 30000 }',
+        ...gcpStoreLines('cloud', cloud, keyFile, ['retries: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 }', 'timeouts: { firstByteMs: 30000 }']),
         '  - name: all',
         '    kind: federated',
         '    members: [site, pacs, cloud]',

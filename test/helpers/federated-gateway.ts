@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GcpFake, startGcpFake } from '../fakes/gcp';
+import { gcpStoreLines } from './gcp-gateway';
 import { RunningOrthanc, startOrthanc } from './orthanc';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from './redis-keys';
 import { makeTempDir } from './temp-dir';
@@ -42,18 +43,7 @@ export async function startFederatedGateway(options: { memberTimeoutMs?: number;
       `    url: ${orthanc.dicomwebUrl}`,
       '    percentEncodeQuery: false',
       '    healthCheckIntervalMs: 0',
-      '  - name: cloud',
-      '    kind: gcp',
-      `    project: ${cloud.project}`,
-      `    location: ${cloud.location}`,
-      `    dataset: ${cloud.dataset}`,
-      `    dicomStore: ${cloud.dicomStore}`,
-      `    credentials: { keyFile: "${keyFile}" }`,
-      `    endpoint: ${cloud.origin}`,
-      `    tokenUrl: ${cloud.tokenUrl}`,
-      '    healthCheckIntervalMs: 0',
-      '    retries: { attempts: 1, baseDelayMs: 20, maxDelayMs: 50 }',
-      '    circuitBreaker: { failureThreshold: 1000, openMs: 1000 }',
+      ...gcpStoreLines('cloud', cloud, keyFile, ['retries: { attempts: 1, baseDelayMs: 20, maxDelayMs: 50 }', 'circuitBreaker: { failureThreshold: 1000, openMs: 1000 }']),
       '  - name: everywhere',
       '    kind: federated',
       '    members: [site, pacs, cloud]',

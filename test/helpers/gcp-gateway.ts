@@ -27,6 +27,24 @@ export interface GcpStoreOptions {
   env?: Record<string, string>;
 }
 
+/** A `gcp` store entry of the gateway's YAML pointing at the fake (list item lines, indented
+ *  for a `stores:` list); `extra` are more keys of the entry. */
+export function gcpStoreLines(name: string, fake: GcpFake, keyFile: string, extra: string[] = []): string[] {
+  return [
+    `  - name: ${name}`,
+    '    kind: gcp',
+    `    project: ${fake.project}`,
+    `    location: ${fake.location}`,
+    `    dataset: ${fake.dataset}`,
+    `    dicomStore: ${fake.dicomStore}`,
+    `    credentials: { keyFile: "${keyFile}" }`,
+    `    endpoint: ${fake.origin}`,
+    `    tokenUrl: ${fake.tokenUrl}`,
+    '    healthCheckIntervalMs: 0',
+    ...extra.map((line) => `    ${line}`),
+  ];
+}
+
 export async function startGcpGateway(fakeOptions: GcpFakeOptions = {}, store: GcpStoreOptions = {}): Promise<GcpSetup> {
   const fake = await startGcpFake(fakeOptions);
   const dir = makeTempDir('gcp-gateway');
@@ -40,18 +58,7 @@ export async function startGcpGateway(fakeOptions: GcpFakeOptions = {}, store: G
       'defaultStore: local',
       'stores:',
       '  - { name: local, kind: local }',
-      '  - name: gcp',
-      '    kind: gcp',
-      `    project: ${fake.project}`,
-      `    location: ${fake.location}`,
-      `    dataset: ${fake.dataset}`,
-      `    dicomStore: ${fake.dicomStore}`,
-      `    credentials: { keyFile: "${keyFile}" }`,
-      `    endpoint: ${fake.origin}`,
-      `    tokenUrl: ${fake.tokenUrl}`,
-      '    healthCheckIntervalMs: 0',
-      '    retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 }',
-      ...(store.storeLines ?? []).map((line) => `    ${line}`),
+      ...gcpStoreLines('gcp', fake, keyFile, ['retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 }', ...(store.storeLines ?? [])]),
       '',
     ].join('\n'),
   );
