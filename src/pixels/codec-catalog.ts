@@ -19,17 +19,11 @@ interface SyntaxCodec {
   encoder?: CodecName;
   /** Most bits per sample the decoder handles (libjpeg-turbo: 8, so 12-bit JPEG Extended is not). */
   maxBitsStored: number;
-  /** Most samples per pixel the codec handles correctly, with the reason for the limit. */
-  maxSamples?: { samples: number; why: string };
+  /** Color images smaller than this (rows and columns) are not encoded: OpenJPH's WebAssembly
+   *  build writes codestreams of tiny color images that other decoders refuse. */
+  minColorSizeToEncode?: number;
 }
 
-/**
- * The OpenJPH WebAssembly build (2.4.11) interleaves the components of a color image wrongly,
- * both ways: its own round trip is exact, but what OpenJPH's command-line tools and OpenJPEG
- * write decodes to scrambled colors, and what it writes they decode so (test/e2e/wado-codecs).
- * Medical HTJ2K is overwhelmingly grayscale; color HTJ2K is refused rather than mangled.
- */
-const OPENJPH_GRAYSCALE_ONLY = { samples: 1, why: 'the HTJ2K codec mishandles color images (its components come out interleaved wrongly), so only grayscale HTJ2K is converted' };
 
 export const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 export const JPEG_EXTENDED = '1.2.840.10008.1.2.4.51';
@@ -46,9 +40,9 @@ const CODECS: Record<string, SyntaxCodec> = {
   '1.2.840.10008.1.2.4.81': { decoder: 'charls', lossy: true, lossyMethod: 'ISO_14495_1', maxBitsStored: 16 },
   [JPEG_2000_LOSSLESS]: { decoder: 'openjpeg', encoder: 'openjpeg', lossy: false, maxBitsStored: 16 },
   '1.2.840.10008.1.2.4.91': { decoder: 'openjpeg', lossy: true, lossyMethod: 'ISO_15444_1', maxBitsStored: 16 },
-  [HTJ2K_LOSSLESS]: { maxSamples: OPENJPH_GRAYSCALE_ONLY, decoder: 'openjph', encoder: 'openjph', lossy: false, maxBitsStored: 16 },
-  '1.2.840.10008.1.2.4.202': { maxSamples: OPENJPH_GRAYSCALE_ONLY, decoder: 'openjph', lossy: false, maxBitsStored: 16 },
-  '1.2.840.10008.1.2.4.203': { maxSamples: OPENJPH_GRAYSCALE_ONLY, decoder: 'openjph', lossy: true, lossyMethod: 'ISO_15444_15', maxBitsStored: 16 },
+  [HTJ2K_LOSSLESS]: { decoder: 'openjph', encoder: 'openjph', minColorSizeToEncode: 16, lossy: false, maxBitsStored: 16 },
+  '1.2.840.10008.1.2.4.202': { decoder: 'openjph', lossy: false, maxBitsStored: 16 },
+  '1.2.840.10008.1.2.4.203': { decoder: 'openjph', lossy: true, lossyMethod: 'ISO_15444_15', maxBitsStored: 16 },
 };
 
 export function codecOf(syntax: string): SyntaxCodec | undefined {
@@ -62,19 +56,19 @@ export function cannotDecode(syntax: string, format: Pick<FrameFormat, 'bitsStor
   if (!format) return undefined;
   if (format.bitsAllocated === 1) return 'single-bit pixels are never compressed';
   if (format.bitsStored > codec.maxBitsStored) return `its decoder handles at most ${codec.maxBitsStored} bits per sample, these have ${format.bitsStored}`;
-  if (codec.maxSamples && format.samplesPerPixel > codec.maxSamples.samples) return codec.maxSamples.why;
   return undefined;
 }
 
 /** The syntaxes the gateway can encode native pixels of this format to. */
-export function encodableSyntaxes(format: Pick<FrameFormat, 'bitsAllocated' | 'bitsStored' | 'samplesPerPixel'> | undefined): string[] {
+export function encodableSyntaxes(format: (Pick<FrameFormat, 'bitsAllocated' | 'bitsStored' | 'samplesPerPixel'> & Partial<Pick<FrameFormat, 'rows' | 'columns'>>) | undefined): string[] {
   return Object.entries(CODECS)
     .filter(([, c]) => c.encoder !== undefined)
     .filter(([uid]) => {
       if (!format) return uid === TS.RLELossless;
       const codec = CODECS[uid];
       if (format.bitsAllocated === 1 || format.bitsAllocated > 16) return uid === TS.RLELossless && format.bitsAllocated !== 1;
-      if (codec.maxSamples && format.samplesPerPixel > codec.maxSamples.samples) return false;
+      const small = Math.min(format.rows ?? Infinity, format.columns ?? Infinity) < (codec.minColorSizeToEncode ?? 0);
+      if (format.samplesPerPixel > 1 && small) return false;
       return format.samplesPerPixel === 1 || format.samplesPerPixel === 3;
     })
     .map(([uid]) => uid);

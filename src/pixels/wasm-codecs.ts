@@ -105,6 +105,9 @@ export async function decodeFrame(codec: CodecName, bytes: Buffer, format: Frame
       }
       decoded = copyOut(decoder.getDecodedBuffer());
       bitsPerSample = info.bitsPerSample;
+      if (codec === 'openjph' && info.componentCount > 1 && !usesColorTransform(bytes)) {
+        decoded = fromOpenjphLineOrder(decoded, format, bitsPerSample > 8 ? 2 : 1);
+      }
     } finally {
       decoder.delete();
     }
@@ -149,13 +152,60 @@ export async function encodeFrame(codec: CodecName, pixels: Buffer, format: Fram
       isUsingColorTransform: false,
     };
     const input = encoder.getDecodedBuffer(info);
-    input.set(interleaved(pixels, format));
+    const samples = interleaved(pixels, format);
+    input.set(codec === 'openjph' && format.samplesPerPixel > 1 ? toOpenjphLineOrder(samples, format, format.bitsAllocated / 8) : samples);
     encoder.setQuality(true, 0);
     encoder.encode();
     return copyOut(encoder.getEncodedBuffer());
   } finally {
     encoder.delete();
   }
+}
+
+/**
+ * The OpenJPH WebAssembly build (2.4.11) moves image lines between its buffer and the codestream
+ * in component order (every line of component 0, then of component 1...) while it lays its buffer
+ * out as interleaved lines (line k of the buffer is row k / C, sample k mod C). Its own round trip
+ * is exact, so the fault only shows against other implementations: what ojph_compress and
+ * OpenJPEG write decodes to scrambled colors and the reverse. These two functions undo it: the
+ * lines are moved where the build will look for them. Codestreams with the reversible color
+ * transform are read row by row (all components together) and come out right; ours never use it.
+ */
+function openjphLinePermutation(format: FrameFormat, bytes: number, toBuild: boolean, source: Buffer): Buffer {
+  const { rows: h, columns: w, samplesPerPixel: c } = format;
+  const out = Buffer.alloc(source.length);
+  for (let line = 0; line < c * h; line++) {
+    const component = Math.floor(line / h);
+    const row = line % h;
+    const bufferRow = Math.floor(line / c);
+    const slot = line % c;
+    for (let x = 0; x < w; x++) {
+      const truth = ((row * w + x) * c + component) * bytes;
+      const build = ((bufferRow * w + x) * c + slot) * bytes;
+      if (toBuild) source.copy(out, build, truth, truth + bytes);
+      else source.copy(out, truth, build, build + bytes);
+    }
+  }
+  return out;
+}
+
+function toOpenjphLineOrder(pixels: Buffer, format: FrameFormat, bytes: number): Buffer {
+  return openjphLinePermutation(format, bytes, true, pixels);
+}
+
+function fromOpenjphLineOrder(decoded: Buffer, format: FrameFormat, bytes: number): Buffer {
+  return openjphLinePermutation(format, bytes, false, decoded);
+}
+
+/** The multiple component transform flag of the codestream's COD marker (ITU-T T.800 A.6.1). */
+function usesColorTransform(codestream: Buffer): boolean {
+  for (let at = 2; at + 4 <= codestream.length; ) {
+    const marker = codestream.readUInt16BE(at);
+    if (marker === 0xff90 || marker === 0xff93) break; // SOT, SOD: past the main header
+    if (marker === 0xff52) return codestream[at + 8] === 1;
+    at += 2 + codestream.readUInt16BE(at + 2);
+  }
+  return false;
 }
 
 /** Native color pixels stored plane by plane (Planar Configuration 1) as the codecs want them. */

@@ -18,6 +18,7 @@ import {
   decodeWithOpenJpeg,
   NativeImage,
   nativeImage,
+  ojphColorCodestream,
   openjpegSample,
   TS_EXPLICIT,
   TS_HTJ2K_LOSSLESS,
@@ -37,6 +38,8 @@ import { sampleFiles } from '../helpers/samples';
 import { makeTempDir } from '../helpers/temp-dir';
 import { RunningGateway, startInProcessGateway } from '../helpers/test-gateway';
 import { getParts, splitMultipart } from '../helpers/wado-client';
+import { imageInstance } from '../fixtures/wado-images';
+import { uidFromSeed } from '../fixtures/dicom-builder';
 
 const OCTETS_NATIVE = `multipart/related; type="application/octet-stream"; transfer-syntax=${TS_EXPLICIT}`;
 const instanceAs = (syntax: string) => `multipart/related; type="application/dicom"; transfer-syntax=${syntax}`;
@@ -169,8 +172,7 @@ describe('WADO-RS transcoding, judged by dcmtk, OpenJPEG and pydicom', () => {
       const decoded = join(dir.path, `${image.name}-rle.dcmdrle.dcm`);
       execFileSync('dcmdrle', [rle, decoded], { stdio: 'ignore' });
       pydicomPixels(decoded).forEach((frame, i) => assert.ok(frame.equals(image.pixels[i]), `${image.name} RLE frame ${i + 1}`));
-      // Color HTJ2K is refused (see the next test): JPEG 2000 only for the RGB image.
-      for (const syntax of image.samplesPerPixel === 3 ? [TS_J2K_LOSSLESS] : [TS_J2K_LOSSLESS, TS_HTJ2K_LOSSLESS]) {
+      for (const syntax of [TS_J2K_LOSSLESS, TS_HTJ2K_LOSSLESS]) {
         const file = await retrieveFile(nativeUrl(image), instanceAs(syntax), `${image.name}-${syntax}`);
         const codestreams = fragmentsOf(file);
         assert.equal(codestreams.length, image.frames, 'one fragment per frame');
@@ -178,19 +180,38 @@ describe('WADO-RS transcoding, judged by dcmtk, OpenJPEG and pydicom', () => {
           const pixels = decodeWithOpenJpeg(dir.path, `${image.name}-${syntax}-${i}`, codestream, image.samplesPerPixel);
           assert.ok(pixels.equals(image.pixels[i]), `${image.name} ${syntax} frame ${i + 1}: opj_decompress disagrees`);
         });
-        // OpenJPEG's encoder applies the reversible color transform to three components.
-        assert.equal(dump(file, '0028,0004'), image.samplesPerPixel === 3 ? 'YBR_RCT' : 'MONOCHROME2');
+        // OpenJPEG's encoder applies the reversible color transform to three components; ours
+        // of HTJ2K applies none.
+        const photometric = image.samplesPerPixel === 1 ? 'MONOCHROME2' : syntax === TS_J2K_LOSSLESS ? 'YBR_RCT' : 'RGB';
+        assert.equal(dump(file, '0028,0004'), photometric, `${image.name} ${syntax}`);
       }
     }
   });
 
-  test('color HTJ2K is neither made nor decoded (the WebAssembly OpenJPH scrambles color): 406 with the reason', async () => {
-    for (const [url, accept] of [
-      [`${nativeUrl(rgb8)}/frames/1`, 'multipart/related; type="image/jphc"'],
-      [nativeUrl(rgb8), instanceAs(TS_HTJ2K_LOSSLESS)],
-    ]) {
-      const res = await send(url, { headers: { accept } });
-      assert.equal(res.status, 406, accept);
+  test('color HTJ2K by OpenJPH\'s ojph_compress, with and without the color transform, decodes to the original RGB', async () => {
+    for (const colorTransform of [false, true]) {
+      const name = `ojph-rgb-${colorTransform}`;
+      const codestream = ojphColorCodestream(dir.path, name, rgb8.pixels[0], rgb8.rows, rgb8.columns, colorTransform);
+      const seed = colorTransform ? 7071 : 7070;
+      const sop = uidFromSeed(seed, 'instance');
+      const file = imageInstance({
+        seed,
+        rows: rgb8.rows,
+        columns: rgb8.columns,
+        frames: 1,
+        samplesPerPixel: 3,
+        bitsAllocated: 8,
+        studyUid: rgb8.study,
+        seriesUid: rgb8.series,
+        transferSyntaxUid: TS_HTJ2K_LOSSLESS,
+        pixelData: { fragments: [codestream.length % 2 ? Buffer.concat([codestream, Buffer.alloc(1)]) : codestream] },
+      });
+      const path = join(dir.path, `${name}.dcm`);
+      writeFileSync(path, file);
+      await store(path);
+      const { answer, parts } = await getParts(`${urlOf(rgb8.study, rgb8.series, sop)}/frames/1`, OCTETS_NATIVE);
+      assert.equal(answer.status, 200, answer.text());
+      assert.ok(parts[0].body.equals(rgb8.pixels[0]), `color transform ${colorTransform}: the gateway's decode differs from the original`);
     }
   });
 

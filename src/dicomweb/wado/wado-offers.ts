@@ -28,7 +28,7 @@ function decodable(storedSyntax: string, pixel: PixelGeometry | undefined): bool
  *  subsampled and go to no codec). */
 function encodable(pixel: PixelGeometry | undefined): string[] {
   if (pixel?.photometricInterpretation === 'YBR_FULL_422') return [];
-  return encodableSyntaxes(pixel && { bitsAllocated: pixel.bitsAllocated, bitsStored: pixel.bitsStored ?? pixel.bitsAllocated, samplesPerPixel: pixel.samplesPerPixel });
+  return encodableSyntaxes(pixel && { bitsAllocated: pixel.bitsAllocated, bitsStored: pixel.bitsStored ?? pixel.bitsAllocated, samplesPerPixel: pixel.samplesPerPixel, rows: pixel.rows, columns: pixel.columns });
 }
 
 /**
