@@ -5,6 +5,7 @@
  * uses (OpenJPEG, OpenJPH, CharLS, libjpeg-turbo) and its JPEG Lossless decoder; RLE is ours.
  */
 import { TS } from '../dicom/transfer-syntax';
+import { dcmtkJpegAvailable } from './dcmtk-jpeg12';
 import { FrameFormat } from './frame-format';
 
 export type CodecName = 'rle' | 'libjpeg-turbo' | 'jpeg-lossless' | 'charls' | 'openjpeg' | 'openjph';
@@ -55,7 +56,11 @@ export function cannotDecode(syntax: string, format: Pick<FrameFormat, 'bitsStor
   if (!codec) return 'the gateway has no decoder for it';
   if (!format) return undefined;
   if (format.bitsAllocated === 1) return 'single-bit pixels are never compressed';
-  if (format.bitsStored > codec.maxBitsStored) return `its decoder handles at most ${codec.maxBitsStored} bits per sample, these have ${format.bitsStored}`;
+  // 12-bit JPEG goes to dcmtk's dcmdjpeg when it is installed (dcmtk-jpeg12.ts).
+  const twelveBitJpeg = codec.decoder === 'libjpeg-turbo' && format.bitsStored <= 12 && dcmtkJpegAvailable();
+  if (format.bitsStored > codec.maxBitsStored && !twelveBitJpeg) {
+    return `its decoder handles at most ${codec.maxBitsStored} bits per sample, these have ${format.bitsStored}${codec.decoder === 'libjpeg-turbo' ? ' (12-bit JPEG needs dcmtk\'s dcmdjpeg installed)' : ''}`;
+  }
   return undefined;
 }
 

@@ -14,6 +14,7 @@ import { decodeRleFrame } from '../dicom/rle-decoder';
 import { CodecName } from './codec-catalog';
 import { FrameFormat, nativeFrameBytes } from './frame-format';
 import { encodeRleFrame } from './rle-encoder';
+import { decodeJpeg12, Jpeg12Refused, jpegPrecision } from './dcmtk-jpeg12';
 
 /** The emscripten/embind classes the Cornerstone codecs export (one shape for all four). */
 interface FrameInfo {
@@ -77,6 +78,14 @@ export async function decodeFrame(codec: CodecName, bytes: Buffer, format: Frame
   let decoded: Buffer;
   let bitsPerSample: number;
   if (codec === 'rle') return decodeRleFrame(bytes, { ...format, numberOfFrames: 1 });
+  if (codec === 'libjpeg-turbo' && jpegPrecision(bytes) === 12) {
+    try {
+      return toNative(await decodeJpeg12(bytes, format), 16, format);
+    } catch (e) {
+      if (e instanceof Jpeg12Refused) throw new CorruptFrame(e.message);
+      throw e;
+    }
+  }
   if (codec === 'jpeg-lossless') {
     const decoder = new JpegLosslessDecoder();
     let out: Uint8Array | Uint16Array;

@@ -98,6 +98,10 @@ describe('federated store over local, Orthanc and the Google fake', { skip: !ort
     assert.equal(new Set(paged).size, 5);
     const series = ((await search(`/studies/${ROOT}.5/series`)).json() as Json[]).map((s) => String(s['0020000E'].Value![0])).sort();
     assert.deepEqual(series, [`${ROOT}.5.1`, `${ROOT}.5.2`], 'series of a split study from both members');
+    const one = await search(`/studies/${ROOT}.1/series`);
+    assert.equal(one.status, 200);
+    assert.equal((one.json() as Json[]).length, 1);
+    assert.equal(one.headers.warning, undefined, 'members without the study have no series of it: not a failure');
   });
 
   test('WADO goes to the member holding the study: instance, frames and metadata of studies in one member each', async () => {

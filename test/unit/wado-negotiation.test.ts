@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { instanceOffers, pixelOffers } from '../../src/dicomweb/wado/wado-offers';
 import { acceptableSyntaxes, selectRepresentation, wadoRanges } from '../../src/dicomweb/wado/wado-negotiation';
+import { dcmtkJpegAvailable } from '../../src/pixels/dcmtk-jpeg12';
 
 const EVRLE = '1.2.840.10008.1.2.1';
 const IMPLICIT = '1.2.840.10008.1.2';
@@ -69,11 +70,12 @@ describe('WADO-RS Accept negotiation', () => {
     assert.equal(pixels(undefined, J2K, true)?.transferSyntaxUid, EVRLE);
   });
 
-  test('what the codecs cannot decode is not offered: 12-bit JPEG Extended, video', () => {
+  test('what the codecs cannot decode is not offered: 16-bit JPEG Extended, 12-bit without dcmtk, video', () => {
     const ask = (ts: string) => `multipart/related; type="application/dicom"; transfer-syntax=${ts}`;
-    assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: MONO16 }), undefined, '12 bits stored');
+    assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: MONO16 })?.transferSyntaxUid, dcmtkJpegAvailable() ? EVRLE : undefined, '12 bits stored: through dcmdjpeg');
+    assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: { ...MONO16, bitsStored: 16 } }), undefined, '16 bits stored: no JPEG process has them');
     assert.equal(instance(ask(EVRLE), JPEG_EXTENDED, { pixel: { ...MONO16, bitsAllocated: 8, bitsStored: 8 } })?.transferSyntaxUid, EVRLE, '8 bits');
-    assert.equal(pixels('multipart/related; type="application/octet-stream"', JPEG_EXTENDED, true, { pixel: MONO16 }), undefined);
+    assert.equal(pixels('multipart/related; type="application/octet-stream"', JPEG_EXTENDED, true, { pixel: { ...MONO16, bitsStored: 14 } }), undefined);
   });
 
   test('frames: compressed media types are offered for what the encoders make', () => {

@@ -12,6 +12,7 @@
  */
 import { getStrings } from '../../dicom/dicom-json-access';
 import { DicomStore } from '../dicom-store';
+import { NotFound } from '../store-errors';
 import { QidoLevel, QidoMatch, QidoQuery, QidoResult } from '../qido-query';
 
 const STUDY_UID = '0020000D';
@@ -78,7 +79,8 @@ export async function federatedSearch(members: DicomStore[], query: QidoQuery, o
     members.map((member) =>
       withTimeout(member.search(memberQuery), options.timeoutMs, `store "${member.name}"`).then(
         (result) => ({ member, result }),
-        (error: unknown) => ({ member, error }),
+        // A member without the study or series searched in has no matches: not a failure.
+        (error: unknown) => (error instanceof NotFound ? { member, result: { matches: [], more: false } as QidoResult } : { member, error }),
       ),
     ),
   );
