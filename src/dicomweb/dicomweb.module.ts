@@ -15,6 +15,7 @@ import { QidoController } from './qido/qido.controller';
 import { QidoService } from './qido/qido.service';
 import { WadoController } from './wado/wado.controller';
 import { WadoService } from './wado/wado.service';
+import { RenderedService } from './wado/rendered.service';
 
 /** The PS3.18 HTTP surface. */
 @Module({
@@ -24,6 +25,7 @@ import { WadoService } from './wado/wado.service';
     StowService,
     QidoService,
     WadoService,
+    RenderedService,
     { provide: APP_FILTER, useClass: DicomwebExceptionFilter },
     // Study tokens (Authorization: Bearer) on the DICOMweb routes only; other routes pass through it.
     { provide: APP_GUARD, useClass: StudyTokenGuard },

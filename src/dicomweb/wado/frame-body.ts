@@ -5,10 +5,11 @@
  * the worker pool (pixels/), one frame at a time: a one-frame request decodes one frame.
  */
 import { swapped, swapWordSize } from '../../dicom/byte-swap';
-import { TS } from '../../dicom/transfer-syntax';
+import { lookupTransferSyntax, TS } from '../../dicom/transfer-syntax';
+import { DicomStore } from '../../stores/dicom-store';
 import { CorruptPixelData } from '../../pixels/codec-pool';
 import { frameFormatOf, PixelCodecs } from '../../pixels/pixel-codecs.service';
-import { StoredFrame, StoredFrames } from '../../stores/wado-types';
+import { isRelayed, StoredFrame, StoredFrames, StoredInstance } from '../../stores/wado-types';
 import { NotAcceptable } from '../errors';
 import { syntaxName } from './wado-offers';
 
@@ -35,4 +36,19 @@ export async function frameBytesAs(codecs: PixelCodecs, store: string, frames: S
     }
     throw e;
   }
+}
+
+/**
+ * Before a one-instance answer whose pixels are decoded starts: its first frame converted (kept
+ * in the frame cache for the answer itself), so that a codestream the codecs cannot read is a
+ * 406 with the reason rather than an answer cut off in the middle.
+ */
+export async function checkFirstFrame(codecs: PixelCodecs, store: DicomStore, instance: StoredInstance, targetSyntax: string): Promise<void> {
+  const stored = instance.transferSyntaxUid;
+  if (targetSyntax === stored || !lookupTransferSyntax(stored)?.encapsulated || stored === TS.EncapsulatedUncompressedExplicitVRLittleEndian) return;
+  const frames = await store.frames(instance.ref, { acceptable: ['*'] }, [1]).catch(() => undefined);
+  if (!frames) return;
+  if (isRelayed(frames)) return frames.discard();
+  const target = lookupTransferSyntax(targetSyntax)?.encapsulated ? targetSyntax : TS.ExplicitVRLittleEndian;
+  for await (const frame of frames.read([1])) await frameBytesAs(codecs, store.name, frames, frame, target);
 }

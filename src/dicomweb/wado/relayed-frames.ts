@@ -17,7 +17,8 @@ import { InstanceRef, isRelayed, RelayedAnswer, StoredFrame, StoredFrames, Trans
 import { parseContentType } from '../multipart/content-type';
 import { MultipartError, readMultipart } from '../multipart/multipart-reader';
 
-const AS_STORED: TransferSyntaxChoice = {
+/** Frames as the store holds them, whatever their syntax. */
+export const FRAMES_AS_STORED: TransferSyntaxChoice = {
   acceptable: ['*'],
   ranges: [{ multipart: true, payload: 'application/octet-stream', transferSyntax: '*', q: 1 }],
 };
@@ -71,16 +72,37 @@ async function* framesOf(answer: RelayedAnswer, numbers: number[]): AsyncGenerat
   if (i < numbers.length) throw new UpstreamError(`the upstream answered ${i} of the ${numbers.length} frame(s) asked`);
 }
 
-export async function relayedFramesAsStored(store: DicomStore, ref: InstanceRef, numbers: number[]): Promise<StoredFrames> {
+/** The DICOM JSON of one instance, from its store. */
+export async function instanceJson(store: DicomStore, ref: InstanceRef): Promise<DicomJsonObject> {
   let entry: { json: string } | undefined;
   for await (const e of await store.metadata({ level: 'instance', ...ref })) entry ??= e;
   if (!entry) throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
-  const json = JSON.parse(entry.json) as DicomJsonObject;
+  return JSON.parse(entry.json) as DicomJsonObject;
+}
+
+/**
+ * `known`: what the caller already has of the instance, so that it is not asked again: its DICOM
+ * JSON, and the store's answer to the frames asked as stored (FRAMES_AS_STORED).
+ */
+export async function relayedFramesAsStored(store: DicomStore, ref: InstanceRef, numbers: number[], known: { json?: DicomJsonObject; answer?: RelayedAnswer } = {}): Promise<StoredFrames> {
+  let json: DicomJsonObject;
+  try {
+    json = known.json ?? (await instanceJson(store, ref));
+  } catch (e) {
+    known.answer?.discard();
+    throw e;
+  }
   const pixel = geometryFromJson(json);
-  if (!pixel) throw new NotFound(`Instance ${ref.sopInstanceUid} has no Pixel Data (no Rows, Columns or Bits Allocated), so no frames`);
+  if (!pixel) {
+    known.answer?.discard();
+    throw new NotFound(`Instance ${ref.sopInstanceUid} has no Pixel Data (no Rows, Columns or Bits Allocated), so no frames`);
+  }
   const outside = numbers.find((n) => n > pixel.numberOfFrames);
-  if (outside !== undefined) throw new NotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${pixel.numberOfFrames} frame(s)`);
-  const answer = await store.frames(ref, AS_STORED, numbers);
+  if (outside !== undefined) {
+    known.answer?.discard();
+    throw new NotFound(`Frame ${outside} does not exist: instance ${ref.sopInstanceUid} has ${pixel.numberOfFrames} frame(s)`);
+  }
+  const answer = known.answer ?? (await store.frames(ref, FRAMES_AS_STORED, numbers));
   if (!isRelayed(answer)) throw new Error('a relaying store answered frames with stored frames');
   const parts = framesOf(answer, numbers);
   // The first part says what the frames are stored as, before anything is negotiated.

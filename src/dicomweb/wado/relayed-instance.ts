@@ -19,6 +19,8 @@ import { DicomStore } from '../../stores/dicom-store';
 import { UpstreamError } from '../../stores/store-errors';
 import { InstanceRef, isRelayed, OpenedBytes, RelayedAnswer, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { parseContentType } from '../multipart/content-type';
+import { instanceBody, PixelContext } from './instance-body';
+import { AnswerBody } from './streamed-answer';
 import { MultipartError, readMultipart } from '../multipart/multipart-reader';
 
 const AS_STORED: TransferSyntaxChoice = { acceptable: ['*'], ranges: [{ multipart: true, payload: 'application/dicom', transferSyntax: '*', q: 1 }] };
@@ -109,4 +111,19 @@ export async function spoolRelayedInstance(store: DicomStore, ref: InstanceRef, 
     await release();
     throw e;
   }
+}
+
+/** The answer body of a spooled instance in `targetSyntax`; it deletes the spool file when it ends. */
+export function spooledInstanceBody(spooled: SpooledInstance, targetSyntax: string, pixels: PixelContext): AnswerBody {
+  const inner = instanceBody(spooled.instance, targetSyntax, pixels);
+  return {
+    length: inner.length,
+    async *chunks() {
+      try {
+        yield* inner.chunks();
+      } finally {
+        await spooled.release();
+      }
+    },
+  };
 }

@@ -14,12 +14,11 @@ import { geometryFromJson, presentationFromJson } from '../../pixels/presentatio
 import { RenderJob } from '../../pixels/render/render-job';
 import { DicomStore } from '../../stores/dicom-store';
 import { NotFound, UpstreamNotAcceptable } from '../../stores/store-errors';
-import { InstanceRef, isRelayed, RenderRequest, RetrieveScope, StoredFrames, TransferSyntaxChoice } from '../../stores/wado-types';
+import { InstanceRef, isRelayed, RelayedAnswer, RenderRequest, RetrieveScope, StoredFrames } from '../../stores/wado-types';
 import { NotAcceptable } from '../errors';
 import { frameBytesAs } from './frame-body';
-import { relayedFramesAsStored } from './relayed-frames';
+import { FRAMES_AS_STORED, instanceJson, relayedFramesAsStored } from './relayed-frames';
 
-const AS_STORED: TransferSyntaxChoice = { acceptable: ['*'], ranges: [{ multipart: true, payload: 'application/octet-stream', transferSyntax: '*', q: 1 }] };
 const RENDERABLE = ['image/jpeg', 'image/png'] as const;
 const DEFAULT_QUALITY = 90;
 /** Thumbnails fit this box unless the client gives a viewport (PS3.18 10.7 leaves it to us). */
@@ -30,25 +29,24 @@ export interface RenderedImage {
   body: Buffer;
 }
 
-async function firstMetadata(store: DicomStore, ref: InstanceRef): Promise<DicomJsonObject> {
-  for await (const entry of await store.metadata({ level: 'instance', ...ref })) return JSON.parse(entry.json) as DicomJsonObject;
-  throw new NotFound(`Instance ${ref.sopInstanceUid} is not stored here`);
-}
-
-async function framesOf(store: DicomStore, ref: InstanceRef, frame: number): Promise<StoredFrames> {
+/** The frame as stored, with the instance's DICOM JSON already read (not asked again). A relaying
+ *  store's answer is parsed as it is, not asked for twice. */
+async function frameAsStored(store: DicomStore, ref: InstanceRef, frame: number, json: DicomJsonObject): Promise<StoredFrames> {
+  let frames: StoredFrames | RelayedAnswer;
   try {
-    const frames = await store.frames(ref, AS_STORED, [frame]);
-    return isRelayed(frames) ? await relayedFramesAsStored(store, ref, [frame]) : frames;
+    frames = await store.frames(ref, FRAMES_AS_STORED, [frame]);
   } catch (e) {
-    if (e instanceof UpstreamNotAcceptable) return relayedFramesAsStored(store, ref, [frame]);
+    if (e instanceof UpstreamNotAcceptable) return relayedFramesAsStored(store, ref, [frame], { json });
     throw e;
   }
+  return isRelayed(frames) ? relayedFramesAsStored(store, ref, [frame], { json, answer: frames }) : frames;
 }
 
 export async function renderHere(codecs: PixelCodecs, store: DicomStore, ref: InstanceRef, frame: number, render: RenderRequest): Promise<RenderedImage> {
   const mediaType = render.mediaTypes.find((t): t is (typeof RENDERABLE)[number] => (RENDERABLE as readonly string[]).includes(t));
   if (!mediaType) throw new NotAcceptable(`rendered images are made here as ${RENDERABLE.join(' or ')} only; the Accept header takes neither`);
-  const [json, frames] = await Promise.all([firstMetadata(store, ref), framesOf(store, ref, frame)]);
+  const json = await instanceJson(store, ref);
+  const frames = await frameAsStored(store, ref, frame, json);
   if (frame > frames.pixel.numberOfFrames) throw new NotFound(`Frame ${frame} does not exist: instance ${ref.sopInstanceUid} has ${frames.pixel.numberOfFrames} frame(s)`);
   let native: Buffer | undefined;
   for await (const stored of frames.read([frame])) native = await frameBytesAs(codecs, store.name, frames, stored, TS.ExplicitVRLittleEndian);

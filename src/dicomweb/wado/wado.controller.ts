@@ -4,11 +4,15 @@ import { DICOMWEB_PREFIXES } from '../dicomweb-prefixes';
 import { refuseUnmatchedPath } from './unmatched-path';
 import { instanceScope, seriesScope, studyScope, WadoParams } from './wado-request';
 import { WadoService } from './wado.service';
+import { RenderedService } from './rendered.service';
 
 /** WADO-RS routes (PS3.18 10.4). */
 @Controller(DICOMWEB_PREFIXES)
 export class WadoController {
-  constructor(private readonly wado: WadoService) {}
+  constructor(
+    private readonly wado: WadoService,
+    private readonly renderedImages: RenderedService,
+  ) {}
 
   @Get('studies/:study')
   study(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
@@ -47,32 +51,32 @@ export class WadoController {
 
   @Get('studies/:study/series/:series/instances/:instance/rendered')
   renderedInstance(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.rendered(req, reply, p);
+    return this.renderedImages.rendered(req, reply, p);
   }
 
   @Get('studies/:study/series/:series/instances/:instance/frames/:frames/rendered')
   renderedFrame(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.rendered(req, reply, p);
+    return this.renderedImages.rendered(req, reply, p);
   }
 
   @Get('studies/:study/thumbnail')
   studyThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.thumbnail(req, reply, studyScope(p));
+    return this.renderedImages.thumbnail(req, reply, studyScope(p));
   }
 
   @Get('studies/:study/series/:series/thumbnail')
   seriesThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.thumbnail(req, reply, seriesScope(p));
+    return this.renderedImages.thumbnail(req, reply, seriesScope(p));
   }
 
   @Get('studies/:study/series/:series/instances/:instance/thumbnail')
   instanceThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.thumbnail(req, reply, instanceScope(p));
+    return this.renderedImages.thumbnail(req, reply, instanceScope(p));
   }
 
   @Get('studies/:study/series/:series/instances/:instance/frames/:frames/thumbnail')
   frameThumbnail(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param() p: WadoParams): Promise<void> {
-    return this.wado.thumbnail(req, reply, instanceScope(p), p.frames);
+    return this.renderedImages.thumbnail(req, reply, instanceScope(p), p.frames);
   }
 
   @Get('studies/:study/series/:series/instances/:instance/bulkdata/*')

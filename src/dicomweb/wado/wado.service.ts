@@ -1,7 +1,8 @@
 /**
  * WADO-RS over HTTP (PS3.18 10.4): checks the URL, asks the store for what it holds, negotiates
  * the representation of every part before the first byte (a 406 is still possible then), and
- * streams the answer. Conversions run here, above the stores, through the encoders of dicom/.
+ * streams the answer. Conversions run here, above the stores, through the encoders of dicom/ and
+ * the codec workers of pixels/; rendered images and thumbnails are rendered.service.ts's.
  */
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
@@ -12,23 +13,20 @@ import { swapChunks, swapWordSize } from '../../dicom/byte-swap';
 import { MetadataCacheService } from '../../cache/metadata-cache.service';
 import { StoreRegistry } from '../../stores/registry';
 import { DicomStore } from '../../stores/dicom-store';
-import { NotFound, UpstreamError, UpstreamNotAcceptable } from '../../stores/store-errors';
+import { NotFound } from '../../stores/store-errors';
 import { relayedFramesAsStored } from './relayed-frames';
-import { SpooledInstance, spoolRelayedInstance } from './relayed-instance';
+import { spooledInstanceBody, spoolRelayedInstance } from './relayed-instance';
 import { join } from 'node:path';
-import { renderHere, representativeInstance, THUMBNAIL_SIZE } from './rendered-here';
-import { PixelGeometry } from '../../dicom/pixel-geometry';
-import { lookupTransferSyntax, TS } from '../../dicom/transfer-syntax';
-import { cannotDecode } from '../../pixels/codec-catalog';
+import { conversionLimit, upstreamCannotConvert } from './conversion-fallbacks';
 import { InstanceRef, isInstanceList, isRelayed, RelayedAnswer, RetrieveScope, StoredFrames, StoredInstance, TransferSyntaxChoice } from '../../stores/wado-types';
 import { negotiate } from '../accept';
-import { BadRequest, NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
+import { NotAcceptable, ResourceNotFound, warningHeader } from '../errors';
 import { formatContentType } from '../multipart/content-type';
 import { closeDelimiter, partHeader } from '../multipart/multipart-writer';
 import { storeTarget } from '../store-target';
 import { sendRelayed } from './relayed-answer';
 import { ComposedPart, partOfRelayed, sendComposed } from './composed-retrieve';
-import { frameBytesAs } from './frame-body';
+import { checkFirstFrame, frameBytesAs } from './frame-body';
 import { instanceBody } from './instance-body';
 import { DICOM, DICOM_JSON, OCTET_STREAM } from './media-types';
 import { collectSmall, metadataChunks } from './metadata-body';
@@ -36,7 +34,6 @@ import { AnswerBody, multipartBody, multipartContentType, newBoundary, PlannedPa
 import { describeOffers, instanceOffers, pixelOffers, syntaxName } from './wado-offers';
 import { acceptableSyntaxes, Selection, selectRepresentation, WadoRange, wadoRanges } from './wado-negotiation';
 import { acceptOf, bulkDataPath, frameNumbers, instanceRef, WadoParams } from './wado-request';
-import { renderRequestOf } from './rendered-request';
 import { PixelCodecs } from '../../pixels/pixel-codecs.service';
 
 const METADATA_TYPES = [DICOM_JSON, 'application/json'];
@@ -97,7 +94,7 @@ export class WadoService {
     const singlePart = scope.level === 'instance' && stored.length === 1;
     const plans = stored.map((instance) => ({ instance, selection: this.selectForInstance(ranges, instance, singlePart) }));
     const only = plans[0];
-    if (plans.length === 1) await this.checkFirstFrame(store, only.instance, only.selection.transferSyntaxUid);
+    if (plans.length === 1) await checkFirstFrame(this.codecs, store, only.instance, only.selection.transferSyntaxUid);
     if (singlePart && !only.selection.multipart) {
       const body = instanceBody(only.instance, only.selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
       return sendAnswer(reply, withSyntax(only.selection.contentType, only.selection.transferSyntaxUid), body, what);
@@ -160,51 +157,6 @@ export class WadoService {
     return this.sendFrames(reply, store.name, ranges, frames, numbers);
   }
 
-  /**
-   * An instance or one frame rendered as an image (10.4.1.1.3): by the upstream when it renders,
-   * else (or when it cannot render this one) by the gateway's codecs. An instance is rendered as
-   * its first frame.
-   */
-  async rendered(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
-    const ref = instanceRef(params);
-    let frame: number | undefined;
-    if (params.frames !== undefined) {
-      const numbers = frameNumbers(params.frames);
-      if (numbers.length !== 1) throw new BadRequest('a rendered frame is one frame: name exactly one frame number');
-      frame = numbers[0];
-    }
-    const render = renderRequestOf(request);
-    const { store } = storeTarget(request, this.stores, this.config);
-    const what = `rendered ${frame !== undefined ? `frame ${frame} of ` : ''}instance ${ref.sopInstanceUid}`;
-    if (store.rendered) {
-      try {
-        return await sendRelayed(reply, await store.rendered(ref, frame, render), true, what);
-      } catch (e) {
-        // The upstream cannot render this one (Orthanc answers JPEG 2000 with a 500): made here.
-        if (!upstreamCannotConvert(e)) throw e;
-      }
-    }
-    const image = await renderHere(this.codecs, store, ref, frame ?? 1, render);
-    return sendBuffer(reply, image.contentType, image.body);
-  }
-
-  /** A thumbnail of a study, series, instance or frame (10.7), made here: the representative
-   *  instance's frame rendered to fit 128 x 128 unless the client gives a viewport. */
-  async thumbnail(request: FastifyRequest, reply: FastifyReply, scope: RetrieveScope, frame?: string): Promise<void> {
-    const render = renderRequestOf(request);
-    render.viewport ??= { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE };
-    let number = 1;
-    if (frame !== undefined) {
-      const numbers = frameNumbers(frame);
-      if (numbers.length !== 1) throw new BadRequest('a frame thumbnail is of one frame: name exactly one frame number');
-      number = numbers[0];
-    }
-    const { store } = storeTarget(request, this.stores, this.config);
-    const ref = await representativeInstance(store, scope);
-    const image = await renderHere(this.codecs, store, ref, number, render);
-    return sendBuffer(reply, image.contentType, image.body);
-  }
-
   /** A bulk data value named by a BulkDataURI this gateway handed out (10.4.1.1.5). */
   async bulkdata(request: FastifyRequest, reply: FastifyReply, params: WadoParams): Promise<void> {
     const ref = instanceRef(params);
@@ -232,38 +184,31 @@ export class WadoService {
   /** An instance of a remote store whose upstream cannot convert it as asked, converted here
    *  from the stored form spooled to disk (relayed-instance.ts). */
   private async convertRelayedInstance(reply: FastifyReply, store: DicomStore, ref: InstanceRef, ranges: WadoRange[]): Promise<void> {
-    const spooled = await spoolRelayedInstance(store, ref, this.stagingDir());
+    const { selection, body, release } = await this.spooledPart(store, ref, ranges, true);
     try {
-      const selection = this.selectForInstance(ranges, spooled.instance, true);
-      const body = this.spooledBody(spooled, selection.transferSyntaxUid, store);
       const what = `retrieve of instance ${ref.sopInstanceUid} (converted here)`;
       if (!selection.multipart) return await sendAnswer(reply, withSyntax(selection.contentType, selection.transferSyntaxUid), body, what);
       const boundary = newBoundary();
       const parts: PlannedPart[] = [{ headers: { 'Content-Type': withSyntax(DICOM, selection.transferSyntaxUid) }, length: body.length, body: body.chunks }];
       return await sendAnswer(reply, multipartContentType(boundary, DICOM), multipartBody(boundary, parts), what);
     } catch (e) {
-      await spooled.release();
+      await release();
       throw e;
     }
   }
 
-  /** The answer body of a spooled instance, which deletes the spool file when it ends. */
-  private spooledBody(spooled: SpooledInstance, targetSyntax: string, store: DicomStore): AnswerBody {
-    const inner = instanceBody(spooled.instance, targetSyntax, { codecs: this.codecs, store: store.name });
-    return {
-      length: inner.length,
-      async *chunks() {
-        try {
-          yield* inner.chunks();
-        } finally {
-          await spooled.release();
-        }
-      },
-    };
-  }
-
-  private stagingDir(): string {
-    return join(this.config.dataDir, 'staging');
+  /** A remote instance spooled, its representation chosen, its body (which deletes the spool
+   *  file when it ends) and what deletes the file when the body will not be read. */
+  private async spooledPart(store: DicomStore, ref: InstanceRef, ranges: WadoRange[], singlePart: boolean): Promise<{ selection: Selection; body: AnswerBody; release(): Promise<void> }> {
+    const spooled = await spoolRelayedInstance(store, ref, join(this.config.dataDir, 'staging'));
+    try {
+      const selection = this.selectForInstance(ranges, spooled.instance, singlePart);
+      const body = spooledInstanceBody(spooled, selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
+      return { selection, body, release: () => spooled.release() };
+    } catch (e) {
+      await spooled.release();
+      throw e;
+    }
   }
 
   /** One instance of a composed study or series answer, as its multipart part. */
@@ -273,15 +218,8 @@ export class WadoService {
       one = await store.retrieve({ level: 'instance', ...ref }, choiceOf(ranges));
     } catch (e) {
       if (!upstreamCannotConvert(e)) throw e;
-      const spooled = await spoolRelayedInstance(store, ref, this.stagingDir());
-      try {
-        const selection = this.selectForInstance(ranges, spooled.instance, false);
-        const body = this.spooledBody(spooled, selection.transferSyntaxUid, store);
-        return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => void spooled.release() };
-      } catch (e2) {
-        await spooled.release();
-        throw e2;
-      }
+      const { selection, body, release } = await this.spooledPart(store, ref, ranges, false);
+      return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => void release() };
     }
     if (isRelayed(one)) return partOfRelayed(one);
     const instance = isInstanceList(one) ? undefined : one[0];
@@ -289,21 +227,6 @@ export class WadoService {
     const selection = this.selectForInstance(ranges, instance, false);
     const body = instanceBody(instance, selection.transferSyntaxUid, { codecs: this.codecs, store: store.name });
     return { contentType: withSyntax(DICOM, selection.transferSyntaxUid), body: body.chunks(), release: () => undefined };
-  }
-
-  /**
-   * Before a one-instance answer whose pixels are decoded starts: its first frame converted (kept
-   * in the frame cache for the answer itself), so that a codestream the codecs cannot read is a
-   * 406 with the reason rather than an answer cut off in the middle.
-   */
-  private async checkFirstFrame(store: DicomStore, instance: StoredInstance, targetSyntax: string): Promise<void> {
-    const stored = instance.transferSyntaxUid;
-    if (targetSyntax === stored || !lookupTransferSyntax(stored)?.encapsulated || stored === TS.EncapsulatedUncompressedExplicitVRLittleEndian) return;
-    const frames = await store.frames(instance.ref, { acceptable: ['*'] }, [1]).catch(() => undefined);
-    if (!frames) return;
-    if (isRelayed(frames)) return frames.discard();
-    const target = lookupTransferSyntax(targetSyntax)?.encapsulated ? targetSyntax : TS.ExplicitVRLittleEndian;
-    for await (const frame of frames.read([1])) await frameBytesAs(this.codecs, store.name, frames, frame, target);
   }
 
   private selectForInstance(ranges: WadoRange[], instance: StoredInstance, singlePart: boolean): Selection {
@@ -355,23 +278,6 @@ export class WadoService {
     for await (const frame of frames.read([number])) return frameBytesAs(this.codecs, store, frames, frame, targetSyntax);
     throw new Error(`frame ${number} was not read`);
   }
-}
-
-/**
- * The upstream refused a conversion (406), or failed at it with a server error (Orthanc answers
- * 500 for a JPEG 2000 it cannot decode): the gateway then converts. Unreachable or slow upstreams
- * (UpstreamUnavailable 503, UpstreamTimeout 504) are not retried this way: asking again would
- * fail the same.
- */
-function upstreamCannotConvert(e: unknown): boolean {
-  return e instanceof UpstreamNotAcceptable || e instanceof UpstreamError;
-}
-
-/** Why no conversion fits, for the 406 reason. */
-function conversionLimit(stored: string, pixel: PixelGeometry | undefined): string {
-  const why = lookupTransferSyntax(stored)?.encapsulated ? cannotDecode(stored, pixel && { bitsStored: pixel.bitsStored ?? pixel.bitsAllocated, bitsAllocated: pixel.bitsAllocated, samplesPerPixel: pixel.samplesPerPixel }) : undefined;
-  if (why) return `it cannot be decoded here: ${why}`;
-  return 'the gateway converts pixels to native, RLE Lossless, JPEG 2000 Lossless and HTJ2K Lossless only, and never compresses lossily';
 }
 
 /** If-None-Match (RFC 9110 13.1.2): "*" or a list of entity tags, weak ones compared weakly. */

@@ -62,7 +62,8 @@ function wants(query: QidoQuery, tag: string): boolean {
   return query.includeAll || query.returnTags.includes(parseInt(tag, 16));
 }
 
-function instanceQuery(studyUid: string, seriesUid: string | undefined, limit: number): QidoQuery {
+/** Every instance of a study (or of one of its series), up to `limit`. */
+export function instanceQuery(studyUid: string, seriesUid: string | undefined, limit: number): QidoQuery {
   return { level: 'instance', studyUid, seriesUid, conditions: [], returnTags: [], includeAll: false, fuzzy: false, limit, offset: 0 };
 }
 

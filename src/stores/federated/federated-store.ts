@@ -28,7 +28,7 @@ import {
   StoredInstance,
   TransferSyntaxChoice,
 } from '../wado-types';
-import { federatedSearch, MemberFailure, MemberTimeout, withTimeout } from './federated-search';
+import { federatedSearch, instanceQuery, MemberFailure, MemberTimeout, withTimeout } from './federated-search';
 import { StudyLocations } from './study-locations';
 
 /** A store that cannot take STOW (no write member). */
@@ -145,9 +145,9 @@ export class FederatedStore implements DicomStore {
   }
 
   /**
-   * `fn` on the first holder that has the object: NotFound moves on to the next (and forgets that
-   * member for the study); another failure too, but it is what the client gets when no holder
-   * answers.
+   * `fn` on the first holder that has the object: NotFound moves on to the next (the member is
+   * not forgotten for the study: in a split study it holds other series); another failure too,
+   * but it is what the client gets when no holder answers.
    */
   private async routed<T>(study: string, fn: (member: DicomStore) => Promise<T>): Promise<T> {
     let firstFailure: unknown;
@@ -191,7 +191,7 @@ export class FederatedStore implements DicomStore {
     const instances: InstanceRef[] = [];
     for (const member of holders) {
       const result = await member
-        .search({ level: 'instance', studyUid: scope.studyInstanceUid, seriesUid: scope.level === 'series' ? scope.seriesInstanceUid : undefined, conditions: [], returnTags: [], includeAll: false, fuzzy: false, limit: this.config.maxMatchesPerMember, offset: 0 })
+        .search(instanceQuery(scope.studyInstanceUid, scope.level === 'series' ? scope.seriesInstanceUid : undefined, this.config.maxMatchesPerMember))
         .catch((e: unknown) => (e instanceof NotFound ? undefined : Promise.reject(e)));
       for (const m of result?.matches ?? []) {
         const sop = m.instance?.['00080018']?.Value?.[0];
