@@ -52,12 +52,6 @@ export class PayloadTooLarge extends DicomwebError {
     super(413, message);
   }
 }
-/** The resource exists in PS3.18 but this store cannot produce it (yet): not the client's fault. */
-export class NotImplemented extends DicomwebError {
-  constructor(message: string) {
-    super(501, message);
-  }
-}
 /** The store takes no STOW (a federated view without a write member): 405 with Allow. */
 export class MethodNotAllowed extends DicomwebError {
   constructor(message: string, allow: string) {

@@ -12,8 +12,6 @@ export interface StudyLocations {
   /** The members known to hold the study (any order); empty when unknown. */
   get(study: string): Promise<string[]>;
   add(study: string, members: string[]): Promise<void>;
-  /** A member found not to hold the study after all (it was deleted there). */
-  remove(study: string, member: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,10 +40,6 @@ export class InProcessStudyLocations implements StudyLocations {
       if (this.map.size <= MAX_IN_PROCESS) break;
       this.map.delete(key);
     }
-  }
-
-  async remove(study: string, member: string): Promise<void> {
-    this.map.get(study)?.members.delete(member);
   }
 
   async close(): Promise<void> {
@@ -84,14 +78,6 @@ export class RedisStudyLocations implements StudyLocations {
       await this.redis.multi().sadd(this.key(study), ...members).pexpire(this.key(study), this.ttlMs).exec();
     } catch {
       /* remembered next time Redis is there */
-    }
-  }
-
-  async remove(study: string, member: string): Promise<void> {
-    try {
-      await this.redis.srem(this.key(study), member);
-    } catch {
-      /* the next miss removes it */
     }
   }
 
